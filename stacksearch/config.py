@@ -1,0 +1,306 @@
+"""Study files: YAML validated into a typed :class:`StudyConfig`, with overrides.
+
+Precedence: CLI flag > environment (``STACKSEARCH_STORAGE``, ``MLFLOW_TRACKING_URI``,
+``KERAS_BACKEND``) > study file > default.
+
+Example:
+    >>> cfg = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"name": "demo"}})
+    >>> cfg.study.sampler, cfg.study.pruner, cfg.training.epochs
+    ('tpe', 'hyperband', 10)
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stacksearch.exceptions import ConfigError
+from stacksearch.space import SearchSpace
+
+__all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]
+
+BACKENDS = ("tensorflow", "jax", "torch")
+DEFAULT_STORAGE = "sqlite:///stacksearch.db"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StudySection(_Section):
+    """How the Optuna study runs: name, size, sampler, pruner and storage."""
+
+    name: str | None = None
+    n_trials: int = Field(20, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    seed: int | None = 0
+    storage: str | None = None
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    pruner: Literal["hyperband", "median", "none"] = "hyperband"
+    multi_objective: bool = False
+    workers: int = Field(1, ge=1)
+
+
+class BenchmarkSection(_Section):
+    """A built-in benchmark by name, with its loader's arguments."""
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSection(_Section):
+    """The user's own data: an ``.npz`` archive or a CSV time series."""
+
+    path: str | None = None
+    task: Literal["regression", "classification", "sequence_labelling"] = "regression"
+    metric: str | None = None
+    csv: str | None = None
+    target: str | list[str] | None = None
+    features: list[str] | None = None
+    window: int = Field(48, ge=1)
+    horizon: int = Field(1, ge=1)
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    time_column: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataSection":
+        if (self.path is None) == (self.csv is None):
+            raise ValueError("give exactly one of data.path (.npz) or data.csv")
+        if self.csv is not None and self.target is None:
+            raise ValueError("data.csv needs data.target: the column(s) to forecast")
+        if abs(sum(self.split) - 1.0) > 1e-6 or min(self.split) < 0 or self.split[0] <= 0 or self.split[1] <= 0:
+            raise ValueError(f"data.split {list(self.split)} must be three fractions summing to 1")
+        return self
+
+
+class SpaceSection(_Section):
+    """The search space (see :class:`stacksearch.SearchSpace`)."""
+
+    depth: tuple[int, int] = (1, 3)
+    width_mode: Literal["shared", "per_layer", "iso_params"] = "shared"
+    units: tuple[int, int] = (8, 128)
+    target_params: tuple[int, int] = (2_000, 200_000)
+    learning_rate: tuple[float, float] = (1e-4, 1e-2)
+    dropout: tuple[float, float] | None = None
+    batch_size: list[int] | None = None
+    cell: list[Literal["lstm", "gru"]] = ["lstm"]
+    max_params: int | None = Field(None, ge=1)
+
+    @field_validator("cell", "batch_size", mode="before")
+    @classmethod
+    def _scalar_to_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+    def to_space(self) -> SearchSpace:
+        """The validated :class:`SearchSpace`."""
+        return SearchSpace(
+            depth=self.depth, units=self.units, width_mode=self.width_mode,
+            target_params=self.target_params, learning_rate=self.learning_rate,
+            dropout=self.dropout, batch_size=tuple(self.batch_size) if self.batch_size else None,
+            cell=tuple(self.cell), max_params=self.max_params,
+        )
+
+
+class TrainingSection(_Section):
+    """How each trial trains: epochs, batch size, early stopping, Keras backend."""
+
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(64, ge=1)
+    patience: int | None = Field(3, ge=1)
+    backend: Literal["tensorflow", "jax", "torch"] | None = None
+
+
+class TrackingSection(_Section):
+    """MLflow tracking; ``tracking: false`` in the file turns it off."""
+
+    enabled: bool = True
+    tracking_uri: str | None = None
+    experiment: str | None = None
+    log_models: Literal["best", "all", "none"] = "best"
+
+
+class ReportSection(_Section):
+    """The depth-versus-width report written at the end of a run."""
+
+    enabled: bool = True
+    out: str | None = None
+
+
+class StudyConfig(_Section):
+    """A whole study file. Exactly one of ``benchmark`` or ``data`` says what to train on."""
+
+    study: StudySection = Field(default_factory=StudySection)
+    benchmark: BenchmarkSection | None = None
+    data: DataSection | None = None
+    space: SpaceSection = Field(default_factory=SpaceSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
+    tracking: TrackingSection = Field(default_factory=TrackingSection)
+    report: ReportSection = Field(default_factory=ReportSection)
+    source: str | None = Field(None, exclude=True)
+
+    @field_validator("tracking", "report", mode="before")
+    @classmethod
+    def _bool_section(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "StudyConfig":
+        if (self.benchmark is None) == (self.data is None):
+            raise ValueError("give exactly one of 'benchmark' (a built-in) or 'data' (your own arrays)")
+        return self
+
+    @property
+    def study_name(self) -> str:
+        """The study's name: ``study.name`` or the study file's stem."""
+        if self.study.name:
+            return self.study.name
+        return Path(self.source).stem if self.source else "stacksearch"
+
+    @property
+    def storage_url(self) -> str:
+        """The Optuna storage URL after overrides (default ``sqlite:///stacksearch.db``)."""
+        return self.study.storage or DEFAULT_STORAGE
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI after overrides (default ``sqlite:///mlflow.db``)."""
+        return self.tracking.tracking_uri or DEFAULT_TRACKING_URI
+
+    @property
+    def backend(self) -> str:
+        """The Keras backend after overrides (default ``tensorflow``)."""
+        return self.training.backend or "tensorflow"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the (sub)model that holds the key at ``loc``."""
+    current: Any = model
+    for part in loc[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        current = next((a for a in candidates if issubclass(a, BaseModel)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [name for name in current.model_fields if name != "source"]
+    return []
+
+
+def _describe(error: dict[str, Any], prefix: str) -> str:
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    key = ".".join(str(p) for p in loc)
+    where = f"{prefix}{key}: " if key else prefix
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _fields_at(StudyConfig, loc), n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
+        return f"{where}unknown key{hint}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] in ("missing",):
+        return f"{where}required key is missing"
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
+    return f"{where}{message}{shown}"
+
+
+def validate_config(raw: Any, source: str | None = None) -> StudyConfig:
+    """Validate a parsed study mapping; errors name the file, the key and the value."""
+    prefix = f"{source}: " if source else ""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix}a study file must be a YAML mapping (key: value), got {type(raw).__name__}")
+    try:
+        config = StudyConfig.model_validate(raw)
+    except ValidationError as err:
+        errors = err.errors()
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(_describe(errors[0], prefix) + more) from None
+    config.source = source
+    try:
+        config.space.to_space()
+    except ConfigError as err:
+        raise ConfigError(f"{prefix}{err}") from None
+    if config.benchmark is not None:
+        from stacksearch import benchmarks
+
+        try:
+            benchmarks.get(config.benchmark.name)
+            benchmarks.check_args(config.benchmark.name, config.benchmark.args)
+        except ConfigError as err:
+            raise ConfigError(f"{prefix}benchmark.name: {err}" if "unknown benchmark" in str(err) else f"{prefix}{err}") from None
+    return config
+
+
+def load_config(
+    path: str | Path,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    backend: str | None = None,
+    seed: int | None = None,
+    tracking_uri: str | None = None,
+    env: dict[str, str] | None = None,
+) -> StudyConfig:
+    """Read and validate a study YAML file, then apply environment and flag overrides.
+
+    Example:
+        >>> cfg = load_config("studies/quickstart.yaml", n_trials=3)  # doctest: +SKIP
+        >>> cfg.study.n_trials  # doctest: +SKIP
+        3
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: study file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: malformed YAML: {problem}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    config = validate_config(raw, str(path))
+    return apply_overrides(
+        config, env=os.environ if env is None else env, n_trials=n_trials, timeout=timeout,
+        storage=storage, study_name=study_name, backend=backend, seed=seed, tracking_uri=tracking_uri,
+    )
+
+
+def apply_overrides(config: StudyConfig, env: Any, **flags: Any) -> StudyConfig:
+    """Apply environment variables, then non-None flags, over the file's values."""
+    layers = [
+        {
+            "storage": env.get("STACKSEARCH_STORAGE"),
+            "tracking_uri": env.get("MLFLOW_TRACKING_URI"),
+            "backend": env.get("KERAS_BACKEND"),
+        },
+        flags,
+    ]
+    targets = {
+        "n_trials": ("study", "n_trials"), "timeout": ("study", "timeout"),
+        "storage": ("study", "storage"), "study_name": ("study", "name"),
+        "seed": ("study", "seed"), "backend": ("training", "backend"),
+        "tracking_uri": ("tracking", "tracking_uri"),
+    }
+    origin = {"storage": "STACKSEARCH_STORAGE", "tracking_uri": "MLFLOW_TRACKING_URI", "backend": "KERAS_BACKEND"}
+    for layer_index, layer in enumerate(layers):
+        for key, value in layer.items():
+            if value is None or value == "":
+                continue
+            section, attr = targets[key]
+            try:
+                setattr(getattr(config, section), attr, value)
+            except ValidationError as err:
+                name = origin[key] if layer_index == 0 else f"--{key.replace('_', '-')}"
+                raise ConfigError(f"{name}={value!r}: {err.errors()[0]['msg']}") from None
+    return config
