@@ -55,7 +55,13 @@ class BenchmarkSection(_Section):
 
 
 class DataSection(_Section):
-    """The user's own data: an ``.npz`` archive or a CSV time series."""
+    """The user's own data: an ``.npz`` archive or a CSV time series.
+
+    For ``csv``: ``target`` (a column or a list) is forecast ``horizon`` rows ahead from
+    each ``window`` of rows of the targets and ``features``; rows are split in time order
+    by ``split`` (train, validation, test); ``time_column``, if given, must increase in
+    regular steps. Relative paths resolve against the study file's folder.
+    """
 
     path: str | None = None
     task: Literal["regression", "classification", "sequence_labelling"] = "regression"
@@ -74,6 +80,12 @@ class DataSection(_Section):
             raise ValueError("give exactly one of data.path (.npz) or data.csv")
         if self.csv is not None and self.target is None:
             raise ValueError("data.csv needs data.target: the column(s) to forecast")
+        if self.csv is not None and self.task != "regression":
+            raise ValueError("data.csv is a forecasting (regression) task; remove data.task or set it to regression")
+        if self.csv is None and (self.target is not None or self.features is not None or self.time_column is not None):
+            raise ValueError("data.target, data.features and data.time_column apply to data.csv only")
+        if self.csv is not None and self.metric not in (None, "mse", "mae", "smape"):
+            raise ValueError(f"data.metric {self.metric!r} does not fit a forecast; choose mse, mae or smape")
         if abs(sum(self.split) - 1.0) > 1e-6 or min(self.split) < 0 or self.split[0] <= 0 or self.split[1] <= 0:
             raise ValueError(f"data.split {list(self.split)} must be three fractions summing to 1")
         return self

@@ -12,16 +12,28 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stacksearch.exceptions import DataError
+from stacksearch.exceptions import ConfigError, DataError
 from stacksearch.metrics import metric as get_metric
 
-__all__ = ["SequenceData", "TASKS", "load_npz"]
+if TYPE_CHECKING:
+    from stacksearch.config import DataSection
+
+__all__ = [
+    "SequenceData",
+    "TASKS",
+    "load_npz",
+    "load_csv",
+    "load_data_section",
+    "forecast_windows",
+    "split_bounds",
+]
 
 TASKS = ("regression", "classification", "sequence_labelling")
 _DEFAULT_METRIC = {
@@ -192,3 +204,330 @@ def load_npz(path: str | Path, task: str = "regression", **kwargs: Any) -> Seque
         return SequenceData(**{k: arrays[k] for k in needed}, **extra, task=task, name=path.stem, **kwargs)
     except DataError as err:
         raise DataError(f"{path}: {err}") from None
+
+
+# --------------------------------------------------------------------------------------
+# Windowed forecasting: one chronological series -> SequenceData
+
+
+_REGRESSION_METRICS = ("mse", "mae", "smape")
+
+
+def split_bounds(
+    n_rows: int, split: Sequence[float], need: int, what: str = "series"
+) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` of the train, validation (and test) parts, in time order.
+
+    A part of zero fraction is left out (only the test part may be). ``need`` is the rows
+    one window needs (``window + horizon``); a part with fewer rows raises :class:`DataError`.
+
+    Example:
+        >>> split_bounds(100, (0.7, 0.15, 0.15), need=10)
+        [(0, 70), (70, 85), (85, 100)]
+    """
+    fractions = [float(f) for f in split]
+    if len(fractions) != 3 or min(fractions) < 0 or fractions[0] <= 0 or fractions[1] <= 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise ConfigError(f"split {list(split)} must be three fractions (train, val, test) summing to 1")
+    n_train = int(round(n_rows * fractions[0]))
+    n_val = int(round(n_rows * fractions[1]))
+    if fractions[2] > 0:
+        bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, n_rows)]
+    else:
+        bounds = [(0, n_train), (n_train, n_rows)]
+    smallest = min(f for f in fractions if f > 0)
+    for (start, stop), part in zip(bounds, ("train", "validation", "test")):
+        if stop - start < need:
+            raise DataError(
+                f"{what}: {n_rows} rows are too few: the {part} part gets {stop - start} rows but one "
+                f"window needs window + horizon = {need}; give at least {int(np.ceil(need / smallest)) + 1} "
+                "rows or a smaller window"
+            )
+    return bounds
+
+
+def _windows(
+    x: np.ndarray, y: np.ndarray, start: int, stop: int, window: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, targets and persistence forecasts of every window inside rows [start, stop)."""
+    n_cases = stop - start - window - horizon + 1
+    view = np.lib.stride_tricks.sliding_window_view(x[start : stop - horizon], window, axis=0)
+    inputs = np.ascontiguousarray(view.transpose(0, 2, 1)[:n_cases])
+    first = start + window
+    targets = np.stack([y[first + h : first + h + n_cases] for h in range(horizon)], axis=1)
+    last = y[first - 1 : first - 1 + n_cases]
+    persistence = np.repeat(last[:, None, :], horizon, axis=1)
+    flat = (n_cases,) if targets.shape[1] * targets.shape[2] == 1 else (n_cases, -1)
+    return inputs, targets.reshape(flat), persistence.reshape(flat)
+
+
+def forecast_windows(
+    values: np.ndarray,
+    targets: Sequence[int] = (0,),
+    window: int = 48,
+    horizon: int = 1,
+    split: Sequence[float] = (0.7, 0.15, 0.15),
+    *,
+    metric: str = "mse",
+    target_scaling: str = "standard",
+    columns: Sequence[str] | None = None,
+    name: str = "series",
+    reference: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    where: str | None = None,
+) -> SequenceData:
+    """Turn a chronological ``(rows, columns)`` series into forecasting windows.
+
+    Every column is an input; the ``targets`` columns are forecast for the next
+    ``horizon`` rows after each ``window`` of rows (``y`` is ``(cases,)`` for one target
+    and horizon 1, else ``(cases, horizon * targets)``, step-major). The rows are split
+    chronologically into train/validation/test and every window (inputs and targets)
+    lies inside one part, so no part sees another's rows. Inputs are standardised with
+    the training rows' mean and standard deviation; targets likewise
+    (``target_scaling="standard"``), or divided by their training mean (``"mean"``, which
+    keeps a positive series positive, as sMAPE needs), or left as they are (``"none"``).
+    The baseline is the persistence forecast (repeat the last observed value) on the
+    validation windows; ``meta["baselines"]`` also holds the predict-the-training-mean
+    score and the test scores. ``where`` names the source in error messages (default
+    ``name``).
+
+    Example:
+        >>> series = np.sin(np.arange(200) / 5.0)[:, None]
+        >>> data = forecast_windows(series, window=10, horizon=2)
+        >>> data.x_train.shape, data.y_train.shape
+        ((129, 10, 1), (129, 2))
+    """
+    where = where or name
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise DataError(f"{where}: a series must be (rows, columns), got shape {values.shape}")
+    if not isinstance(window, (int, np.integer)) or window < 1:
+        raise ConfigError(f"window {window!r} must be a positive integer")
+    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ConfigError(f"horizon {horizon!r} must be a positive integer")
+    if metric not in _REGRESSION_METRICS:
+        raise ConfigError(f"metric {metric!r} does not fit a forecast; choose one of {', '.join(_REGRESSION_METRICS)}")
+    targets = [int(t) for t in targets]
+    columns = list(columns) if columns is not None else [f"c{i}" for i in range(values.shape[1])]
+    if not np.all(np.isfinite(values)):
+        raise DataError(f"{where}: the series has NaN or infinite values; fill or drop them first")
+    bounds = split_bounds(len(values), split, window + horizon, where)
+
+    train = values[bounds[0][0] : bounds[0][1]]
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std[std == 0] = 1.0
+    x_all = (values - mean) / std
+    if target_scaling == "standard":
+        t_shift, t_scale = mean[targets], std[targets]
+    elif target_scaling == "mean":
+        t_shift, t_scale = np.zeros(len(targets)), train[:, targets].mean(axis=0)
+        if np.any(train[:, targets] <= 0):
+            raise DataError(f"{where}: target_scaling 'mean' needs a positive series")
+    elif target_scaling == "none":
+        t_shift, t_scale = np.zeros(len(targets)), np.ones(len(targets))
+    else:
+        raise ConfigError(f"target_scaling {target_scaling!r} is not one of standard, mean, none")
+    y_all = (values[:, targets] - t_shift) / t_scale
+
+    parts = [_windows(x_all, y_all, start, stop, window, horizon) for start, stop in bounds]
+    scorer = get_metric(metric).score
+    train_mean = np.tile(y_all[bounds[0][0] : bounds[0][1]].mean(axis=0), horizon).reshape(parts[0][1].shape[1:])
+    baselines: dict[str, dict[str, float]] = {"persistence": {}, "mean": {}}
+    for label, (_, y, persistence) in zip(("val", "test"), parts[1:]):
+        baselines["persistence"][label] = scorer(y, persistence)
+        baselines["mean"][label] = scorer(y, np.broadcast_to(train_mean, y.shape))
+    arrays = [array for (x, y, _) in parts for array in (x, y)]
+    described = {
+        "forecast": {
+            "window": int(window),
+            "horizon": int(horizon),
+            "inputs": columns,
+            "targets": [columns[t] for t in targets],
+            "rows": {part: [int(a), int(b)] for part, (a, b) in zip(("train", "val", "test"), bounds)},
+            "scaling": {
+                "inputs": {"mean": mean.tolist(), "std": std.tolist()},
+                "targets": {"kind": target_scaling, "shift": np.asarray(t_shift).tolist(), "scale": np.asarray(t_scale).tolist()},
+            },
+        },
+        "baseline_kind": "persistence",
+        "baselines": baselines,
+        **(meta or {}),
+    }
+    return SequenceData(
+        *arrays, task="regression", metric=metric, name=name,
+        baseline=baselines["persistence"]["val"], reference=reference, meta=described,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# CSV time series
+
+
+def _csv_column(frame: Any, column: str, path: Path) -> np.ndarray:
+    """One column as float64, or a :class:`DataError` naming the file, column and line."""
+    import pandas as pd
+
+    raw = frame[column].astype(str).str.strip()
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    for i in np.flatnonzero(~np.isfinite(numbers)):
+        line = int(i) + 2  # the header is line 1
+        text = raw.iloc[i]
+        if text == "" or text.lower() in ("nan", "na", "n/a", "null", "none"):
+            raise DataError(
+                f"{path}: column {column!r} has a missing value (gap) at line {line}; "
+                "fill or interpolate it before training"
+            )
+        if np.isinf(numbers[i]):
+            raise DataError(f"{path}: column {column!r} has an infinite value at line {line}")
+        raise DataError(f"{path}: column {column!r} has a non-numeric value {text!r} at line {line}")
+    return numbers
+
+
+def _check_time(frame: Any, column: str, path: Path) -> None:
+    """Raise :class:`DataError` unless ``column`` increases in regular steps (no gaps)."""
+    import pandas as pd
+
+    raw = frame[column].astype(str).str.strip()
+    numeric = pd.to_numeric(raw, errors="coerce")
+    if numeric.notna().all():
+        times: Any = numeric.to_numpy(dtype=np.float64)
+    else:
+        try:
+            times = pd.to_datetime(raw, errors="coerce", format="mixed")
+        except (ValueError, TypeError):
+            times = pd.Series(pd.NaT, index=raw.index)
+        bad = np.flatnonzero(times.isna().to_numpy())
+        if len(bad):
+            raise DataError(
+                f"{path}: column {column!r} (data.time_column) has {raw.iloc[bad[0]]!r} at line "
+                f"{bad[0] + 2}, neither a number nor a date"
+            )
+        times = pd.DatetimeIndex(times)
+    steps = np.diff(np.asarray(times))
+    zero = steps.dtype.type(0)
+    backwards = np.flatnonzero(steps <= zero)
+    if len(backwards):
+        i = int(backwards[0]) + 1
+        raise DataError(
+            f"{path}: column {column!r} (data.time_column) is not strictly increasing at line {i + 2} "
+            f"({raw.iloc[i - 1]} then {raw.iloc[i]}); sort the file and drop duplicate times"
+        )
+    if len(times) < 3:
+        return
+    if isinstance(times, pd.DatetimeIndex):
+        freq = pd.infer_freq(times[: min(len(times), 7)])
+        if freq is not None:
+            expected = pd.date_range(times[0], periods=len(times), freq=freq)
+            off = np.flatnonzero(expected != times)
+        else:
+            step = pd.Series(steps).mode().iloc[0]
+            off = np.flatnonzero(steps != step) + 1
+        kind = f"step {freq}" if freq is not None else "spacing"
+    else:
+        step = float(np.min(steps))
+        off = np.flatnonzero(~np.isclose(steps, step, rtol=1e-6, atol=0.0)) + 1
+        kind = f"step {step:g}"
+    if len(off):
+        i = int(off[0])
+        raise DataError(
+            f"{path}: column {column!r} (data.time_column) has a gap or irregular {kind} at line "
+            f"{i + 2} ({raw.iloc[i - 1]} then {raw.iloc[i]}); resample to a regular grid and fill gaps"
+        )
+
+
+def load_csv(
+    path: str | Path,
+    target: str | Sequence[str],
+    features: Sequence[str] | None = None,
+    window: int = 48,
+    horizon: int = 1,
+    split: Sequence[float] = (0.7, 0.15, 0.15),
+    time_column: str | None = None,
+    metric: str = "mse",
+) -> SequenceData:
+    """Load a CSV time series (one row per time step, oldest first) as forecasting windows.
+
+    ``target`` names the column(s) to forecast; they and ``features`` are the inputs of
+    each ``window`` of rows, and the targets of the next ``horizon`` rows are the outputs.
+    The rows are split chronologically (``split``: train, validation, test fractions), no
+    window crosses a split boundary, and scaling uses the training rows only. With
+    ``time_column`` the rows must be in time order at a regular step. Missing values,
+    non-numeric cells, unknown columns and too few rows raise :class:`DataError` naming
+    the file, column and line.
+
+    Example:
+        >>> data = load_csv("load.csv", target="kw", features=["temp"], window=24)  # doctest: +SKIP
+        >>> data.x_train.shape[1:]  # doctest: +SKIP
+        (24, 2)
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: CSV file not found; check data.csv in the study file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the CSV file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(f"{path}: not a readable CSV file ({first})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    targets = [target] if isinstance(target, str) else list(target)
+    if not targets:
+        raise ConfigError("data.target: name at least one column to forecast")
+    extra = [f for f in (features or []) if f not in targets]
+    wanted = [("data.target", c) for c in targets] + [("data.features", c) for c in extra]
+    if time_column is not None:
+        wanted.append(("data.time_column", time_column))
+    for key, column in wanted:
+        if column not in frame.columns:
+            import difflib
+
+            close = difflib.get_close_matches(column, frame.columns, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(
+                f"{path}: column {column!r} ({key}) not found; {hint}columns: {', '.join(frame.columns)}"
+            )
+    if time_column is not None:
+        if time_column in targets or time_column in extra:
+            raise ConfigError(f"data.time_column {time_column!r} cannot also be a target or feature")
+        _check_time(frame, time_column, path)
+    if metric not in _REGRESSION_METRICS:
+        raise ConfigError(f"data.metric {metric!r} does not fit a forecast; choose one of {', '.join(_REGRESSION_METRICS)}")
+    if len(frame) == 0:
+        raise DataError(f"{path}: the CSV file has a header but no rows")
+    columns = targets + extra
+    values = np.column_stack([_csv_column(frame, c, path) for c in columns])
+    return forecast_windows(
+        values, targets=range(len(targets)), window=window, horizon=horizon, split=split,
+        metric=metric, columns=columns, name=path.stem, meta={"source": str(path)}, where=str(path),
+    )
+
+
+def _resolve(path: str, base_dir: str | Path) -> Path:
+    resolved = Path(path).expanduser()
+    return resolved if resolved.is_absolute() else Path(base_dir) / resolved
+
+
+def load_data_section(section: "DataSection", base_dir: str | Path) -> SequenceData:
+    """Turn a study file's ``data:`` section into :class:`SequenceData`.
+
+    Relative paths resolve against ``base_dir`` (the study file's folder).
+
+    Example:
+        >>> from stacksearch.config import DataSection
+        >>> section = DataSection(csv="load.csv", target="kw", window=24)
+        >>> data = load_data_section(section, "studies")  # doctest: +SKIP
+    """
+    if section.path is not None:
+        return load_npz(_resolve(section.path, base_dir), task=section.task, metric=section.metric)
+    if section.csv is None or section.target is None:
+        raise ConfigError("data: give data.path (.npz) or data.csv with data.target")
+    return load_csv(
+        _resolve(section.csv, base_dir), target=section.target, features=section.features,
+        window=section.window, horizon=section.horizon, split=section.split,
+        time_column=section.time_column, metric=section.metric or "mse",
+    )
