@@ -15,15 +15,16 @@ import difflib
 import importlib
 import inspect
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable
 
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
 
-__all__ = ["Benchmark", "names", "load", "get", "register"]
+__all__ = ["Benchmark", "names", "load", "get", "register", "describe", "require"]
 
 # Modules that register benchmarks when imported (kept lazy: some need optional packages).
-_MODULES = ("synthetic",)
+_MODULES = ("synthetic", "forecasting", "uea")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,22 @@ def register(name: str, summary: str, extra: str | None = None) -> Callable:
         return loader
 
     return wrap
+
+
+def require(module: str, benchmark: str, extra: str = "benchmarks") -> ModuleType:
+    """Import an optional package a benchmark needs, or raise :class:`ConfigError` naming the extra.
+
+    Example:
+        >>> require("numpy", "demo").__name__
+        'numpy'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"benchmark {benchmark!r} needs the optional package {module.split('.')[0]!r}: "
+            f'pip install "stacksearch[{extra}]"'
+        ) from None
 
 
 def _ensure_loaded() -> None:
@@ -104,3 +121,15 @@ def load(name: str, **args: Any) -> SequenceData:
     data = get(name).loader(**args)
     data.meta.setdefault("args", {**get(name).defaults(), **args})
     return data
+
+
+def describe(name: str, **args: Any) -> dict[str, Any]:
+    """Load benchmark ``name`` and return its plain-data description (``SequenceData.info``)
+    with the summary and the optional extra it needs.
+
+    Example:
+        >>> describe("adding", n_train=8, n_val=4, n_test=4)["shapes"]["train"]
+        [8, 50, 2]
+    """
+    bench = get(name)
+    return {"summary": bench.summary, "extra": bench.extra, **load(name, **args).info()}
