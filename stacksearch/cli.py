@@ -1,0 +1,247 @@
+"""The ``stacksearch`` command: run studies, list studies and benchmarks, write reports.
+
+User errors print one line and exit with code 2 (``--debug`` shows the traceback).
+
+Example:
+    $ stacksearch run studies/quickstart.yaml --n-trials 5
+    $ stacksearch studies
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from typing import Any, Callable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from stacksearch import __version__
+from stacksearch.exceptions import StackSearchError
+
+__all__ = ["main", "build_parser"]
+
+console = Console(highlight=False)
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable:
+    """Register the handler of subcommand ``name``."""
+
+    def wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = func
+        return func
+
+    return wrap
+
+
+def _quiet_frameworks() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _format_value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _install_interrupt_handler(stop: threading.Event) -> None:
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("[yellow]stopping after the running trial; press Ctrl-C again to stop now[/]")
+
+    signal.signal(signal.SIGINT, handler)
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run or resume a study from a YAML file."""
+    from stacksearch.config import load_config
+    from stacksearch.progress import StudyProgress
+    from stacksearch.runner import FINISHED, load_study_data, run_study, trial_counts
+    from stacksearch.storage import mask_url
+
+    config = load_config(
+        args.study_file, n_trials=args.n_trials, timeout=args.timeout, storage=args.storage,
+        study_name=args.study_name, backend=args.backend, seed=args.seed, tracking_uri=args.tracking_uri,
+    )
+    if args.no_tracking:
+        config.tracking.enabled = False
+    data = load_study_data(config)
+    stop = threading.Event()
+    _install_interrupt_handler(stop)
+    console.print(
+        f"study [bold]{config.study_name}[/] on {data.name} ({data.task}, {data.metric}, "
+        f"baseline {_format_value(data.baseline)}) -> {mask_url(config.storage_url)}"
+    )
+    progress = StudyProgress(config.study.n_trials, data.direction, console=console)
+    try:
+        with progress:
+            study = run_study(config, callbacks=[progress], stop=stop, data=data)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: finished trials are saved; run the same command to continue[/]")
+        return 130
+    counts = trial_counts(study)
+    finished = sum(counts[s] for s in FINISHED)
+    _print_best(study, data.metric)
+    console.print(f"trials: {finished}/{config.study.n_trials} finished "
+                  f"({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)")
+    console.print(f"storage: {mask_url(config.storage_url)}  study: {config.study_name}")
+    if config.tracking.enabled:
+        console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
+    if config.report.enabled and not args.no_report:
+        _write_report(study, config.report.out or f"reports/{config.study_name}")
+    return 0
+
+
+def _print_best(study: Any, metric: str) -> None:
+    from optuna.trial import TrialState
+
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    if not complete:
+        console.print("[yellow]no trial completed yet[/]")
+        return
+    if len(study.directions) > 1:
+        front = study.best_trials
+        console.print(f"Pareto front ({metric} vs parameters): {len(front)} trials")
+        best = sorted(front, key=lambda t: t.values[0], reverse=study.directions[0].name == "MAXIMIZE")[0]
+    else:
+        best = study.best_trial
+    attrs = best.user_attrs
+    test_key = f"test_{metric}"
+    test = f", test {metric} {_format_value(attrs[test_key])}" if test_key in attrs else ""
+    console.print(
+        f"[bold green]best[/]: trial {best.number}: depth {attrs.get('depth')} widths {attrs.get('widths')} "
+        f"({attrs.get('n_params')} parameters), validation {metric} {_format_value(best.values[0])}{test}, "
+        f"learning rate {best.params.get('learning_rate', float('nan')):.3g}"
+    )
+
+
+def _write_report(study: Any, out: str) -> None:
+    try:
+        from stacksearch.report import write_report
+    except ImportError:
+        return
+    paths = write_report(study, out)
+    shown = paths.get("html", out) if isinstance(paths, dict) else out
+    console.print(f"report: {shown}")
+
+
+@command("studies")
+def cmd_studies(args: argparse.Namespace) -> int:
+    """List the studies in a storage with trial counts and their best architecture."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from stacksearch.config import DEFAULT_STORAGE
+    from stacksearch.storage import mask_url, open_storage
+
+    url = args.storage or os.environ.get("STACKSEARCH_STORAGE") or DEFAULT_STORAGE
+    storage = open_storage(url, heartbeat=False)
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+    table = Table(title=f"studies in {mask_url(url)}")
+    for column in ("study", "complete", "pruned", "failed", "running", "best value", "best architecture"):
+        table.add_column(column)
+    for summary in summaries:
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        trials = study.get_trials(deepcopy=False)
+        count = lambda state: str(sum(t.state == state for t in trials))  # noqa: E731
+        best_value, arch = "-", "-"
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
+        if complete:
+            reverse = study.directions[0].name == "MAXIMIZE"
+            best = sorted(complete, key=lambda t: t.values[0], reverse=reverse)[0]
+            best_value = _format_value(best.values[0])
+            attrs = best.user_attrs
+            arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"
+        table.add_row(summary.study_name, count(TrialState.COMPLETE), count(TrialState.PRUNED),
+                      count(TrialState.FAIL), count(TrialState.RUNNING), best_value, arch)
+    if not summaries:
+        console.print(f"no studies in {mask_url(url)}")
+    else:
+        console.print(table)
+    return 0
+
+
+@command("benchmarks")
+def cmd_benchmarks(args: argparse.Namespace) -> int:
+    """List the built-in benchmarks with shapes, task, metric, baseline and reference."""
+    from stacksearch import benchmarks
+
+    table = Table(title="built-in benchmarks (default arguments)")
+    for column in ("name", "task", "metric", "train / val / test shapes", "baseline", "reference", "summary"):
+        table.add_column(column)
+    for name in benchmarks.names():
+        bench = benchmarks.get(name)
+        try:
+            data = benchmarks.load(name)
+        except StackSearchError as err:
+            table.add_row(name, "-", "-", f"unavailable: {err}", "-", "-", bench.summary)
+            continue
+        shapes = " / ".join("x".join(map(str, s)) for s in data.info()["shapes"].values())
+        ref = data.reference or {}
+        reference = f"{_format_value(ref.get('value'))} ({ref.get('source', '')})" if ref else "-"
+        table.add_row(name, data.task, f"{data.metric} ({data.direction})", shapes,
+                      _format_value(data.baseline), reference, bench.summary)
+    console.print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``stacksearch`` command."""
+    parser = argparse.ArgumentParser(
+        prog="stacksearch", description="How deep and how wide should a stacked LSTM be?"
+    )
+    parser.add_argument("--version", action="version", version=f"stacksearch {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run or resume a study from a YAML study file")
+    run.add_argument("study_file", metavar="STUDY.yaml")
+    run.add_argument("--n-trials", type=int, help="target number of finished trials for the study")
+    run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    run.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    run.add_argument("--study-name", help="study name (default: from the file)")
+    run.add_argument("--backend", choices=("tensorflow", "jax", "torch"), help="Keras backend")
+    run.add_argument("--seed", type=int, help="sampler and training seed")
+    run.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+    run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
+    run.add_argument("--no-report", action="store_true", help="do not write the report at the end")
+
+    studies = sub.add_parser("studies", help="list the studies in a storage")
+    studies.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+
+    sub.add_parser("benchmarks", help="list the built-in benchmarks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stacksearch`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_frameworks()
+    try:
+        return COMMANDS[args.command](args)
+    except StackSearchError as err:
+        if args.debug:
+            raise
+        print(f"stacksearch: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Build a Keras 3 stacked LSTM (or GRU) from an :class:`ArchSpec`.
+
+Keras is imported lazily, so :func:`select_backend` can set ``KERAS_BACKEND`` first.
+
+Example:
+    >>> from stacksearch import benchmarks
+    >>> from stacksearch.space import ArchSpec
+    >>> data = benchmarks.load("adding", length=10, n_train=8, n_val=4, n_test=4)
+    >>> model = build_stacked_lstm(ArchSpec((16, 8)), data)  # doctest: +SKIP
+    >>> model.count_params() == ArchSpec((16, 8)).n_params(2, 1)  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Iterator
+
+from stacksearch.data import SequenceData
+from stacksearch.exceptions import ConfigError
+from stacksearch.space import ArchSpec
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["build_stacked_lstm", "select_backend", "keras_metric"]
+
+
+def select_backend(name: str | None) -> str:
+    """Make ``name`` the Keras backend (before Keras is imported); return the one in use."""
+    if "keras" in sys.modules:
+        import keras
+
+        active = keras.backend.backend()
+        if name and name != active:
+            raise ConfigError(
+                f"Keras is already loaded with backend {active!r}; cannot switch to {name!r} "
+                "in this process: set KERAS_BACKEND before importing keras"
+            )
+        return active
+    if name:
+        os.environ["KERAS_BACKEND"] = name
+    chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+    try:
+        with _native_stderr_silenced():
+            import keras  # noqa: F401
+    except ImportError as err:
+        extra = {"jax": ' (pip install "stacksearch[jax]")', "torch": " (pip install torch)"}.get(chosen, "")
+        raise ConfigError(f"Keras backend {chosen!r} is not installed{extra}: {err}") from None
+    return chosen
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide the C++ start-up chatter TensorFlow writes to file descriptor 2 on import."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def keras_metric(name: str) -> Any:
+    """The Keras metric object logged per epoch as ``val_<name>`` (None: the loss itself)."""
+    import keras
+
+    if name == "mse":
+        return keras.metrics.MeanSquaredError(name="mse")
+    if name == "mae":
+        return keras.metrics.MeanAbsoluteError(name="mae")
+    if name == "accuracy":
+        return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if name == "smape":
+        return keras.metrics.MeanMetricWrapper(_smape, name="smape")
+    return None
+
+
+def _smape(y_true: Any, y_pred: Any) -> Any:
+    from keras import ops
+
+    denom = ops.abs(y_true) + ops.abs(y_pred)
+    safe = ops.where(denom == 0, ops.ones_like(denom), denom)
+    return 100.0 * ops.mean(ops.where(denom == 0, 0.0, 2.0 * ops.abs(y_pred - y_true) / safe), axis=-1)
+
+
+def build_stacked_lstm(spec: ArchSpec, data: SequenceData, *, compile: bool = True) -> "keras.Model":
+    """A stacked recurrent model: every layer but the last returns its whole sequence.
+
+    The last layer returns one vector for regression and classification, and a sequence
+    for sequence labelling. Right-padded input is masked when ``data.mask_value`` is set.
+    Layer defaults (tanh/sigmoid, no recurrent dropout, no unrolling) keep Keras's cuDNN
+    kernel usable on GPU backends; ``spec.dropout`` is applied between layers.
+    """
+    import keras
+
+    layer_cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
+    inputs = keras.Input(shape=(None, data.n_features), name="sequence")
+    x = inputs
+    if data.mask_value is not None:
+        x = keras.layers.Masking(mask_value=data.mask_value, name="mask")(x)
+    for index, units in enumerate(spec.widths):
+        last = index == spec.depth - 1
+        return_sequences = not last or data.task == "sequence_labelling"
+        x = layer_cls(units, return_sequences=return_sequences, name=f"{spec.cell}_{index}")(x)
+        if spec.dropout > 0:
+            x = keras.layers.Dropout(spec.dropout, name=f"dropout_{index}")(x)
+    activation = None if data.task == "regression" else "softmax"
+    outputs = keras.layers.Dense(data.n_outputs, activation=activation, name="head")(x)
+    model = keras.Model(inputs, outputs, name=f"stacked_{spec.cell}_" + "x".join(map(str, spec.widths)))
+    if compile:
+        loss = "mse" if data.task == "regression" else "sparse_categorical_crossentropy"
+        metric = keras_metric(data.metric)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+            loss=loss,
+            metrics=[metric] if metric is not None else [],
+        )
+    return model

@@ -1,0 +1,243 @@
+"""Run a study from a :class:`StudyConfig`: storage, sampler, pruner, tracking, workers.
+
+``n_trials`` is a target for the study, not an increment: running the same command
+again (after Ctrl-C, a crash, or from another worker) tops the study up to ``n_trials``
+finished (complete + pruned) trials, and several workers stop together at exactly that.
+
+Example:
+    >>> import stacksearch as ss
+    >>> study = ss.run_study(ss.load_config("studies/quickstart.yaml"))  # doctest: +SKIP
+    >>> study.best_trial.user_attrs["widths"]  # doctest: +SKIP
+    [32, 32]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from stacksearch import benchmarks
+from stacksearch.config import StudyConfig
+from stacksearch.data import SequenceData
+from stacksearch.exceptions import ConfigError
+from stacksearch.space import SearchSpace
+from stacksearch.storage import mask_url, open_storage
+
+__all__ = ["run_study", "load_study_data", "make_sampler", "make_pruner", "prepare_study", "trial_counts"]
+
+_log = logging.getLogger(__name__)
+Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+POLL_SECONDS = 2.0
+
+
+def load_study_data(config: StudyConfig) -> SequenceData:
+    """The :class:`SequenceData` a study trains on: a benchmark, or the user's data files."""
+    if config.benchmark is not None:
+        return benchmarks.load(config.benchmark.name, **config.benchmark.args)
+    from stacksearch.data import load_data_section
+
+    base = Path(config.source).parent if config.source else Path.cwd()
+    return load_data_section(config.data, base)
+
+
+def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
+    """Seeded multivariate TPE (grouped for per-layer widths), random, or grid."""
+    seed = config.study.seed
+    kind = config.study.sampler
+    if kind == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if kind == "grid":
+        return optuna.samplers.GridSampler(grid_for(space), seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=space.width_mode == "per_layer",
+            constant_liar=True, n_startup_trials=min(10, max(3, config.study.n_trials // 4)),
+        )
+
+
+def _geometric(lo: float, hi: float, count: int, integer: bool) -> list:
+    values = np.geomspace(lo, hi, count) if lo > 0 else np.linspace(lo, hi, count)
+    return sorted({int(round(v)) for v in values}) if integer else [float(f"{v:.3g}") for v in values]
+
+
+def grid_for(space: SearchSpace) -> dict[str, list]:
+    """A grid over ``space``: every depth, powers of two for widths, three learning rates."""
+    if space.width_mode == "per_layer":
+        raise ConfigError("study.sampler: grid search needs width_mode shared or iso_params, not per_layer")
+    grid: dict[str, list] = {"depth": list(range(space.depth[0], space.depth[1] + 1))}
+    if space.width_mode == "shared":
+        lo, hi = space.units
+        powers = [2**k for k in range(0, 20) if lo <= 2**k <= hi]
+        grid["units"] = sorted({lo, hi, *powers})
+    else:
+        grid["target_params"] = _geometric(*space.target_params, 4, integer=True)
+    grid["learning_rate"] = _geometric(*space.learning_rate, 3, integer=False)
+    if space.dropout:
+        grid["dropout"] = sorted({space.dropout[0], space.dropout[1]})
+    if space.batch_size:
+        grid["batch_size"] = list(space.batch_size)
+    if len(space.cell) > 1:
+        grid["cell"] = list(space.cell)
+    return grid
+
+
+def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
+    """Hyperband over epochs (default), median, or none; none for multi-objective studies."""
+    kind = "none" if config.study.multi_objective else config.study.pruner
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=config.training.epochs, reduction_factor=3)
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    return optuna.pruners.NopPruner()
+
+
+def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) -> dict[str, Any]:
+    info = data.info()
+    if config.benchmark is not None:
+        info["args"] = {**benchmarks.get(config.benchmark.name).defaults(), **config.benchmark.args}
+    return {
+        "benchmark": info,
+        "metric": data.metric,
+        "direction": data.direction,
+        "baseline": data.baseline,
+        "reference": data.reference,
+        "space": config.space.model_dump(mode="json"),
+        "width_mode": space.width_mode,
+        "training": config.training.model_dump(mode="json", exclude={"backend"}),
+        "n_trials": config.study.n_trials,
+    }
+
+
+def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
+    """Create or resume the study (checked against the file it was made from)."""
+    storage = open_storage(config.storage_url)
+    multi = config.study.multi_objective
+    directions = [data.direction, "minimize"] if multi else [data.direction]
+    name = config.study_name
+    existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if name in existing:
+        found = [d.name.lower() for d in existing[name].directions]
+        if found != directions:
+            raise ConfigError(
+                f"study {name!r} in {mask_url(config.storage_url)} has directions {found}, this file "
+                f"needs {directions}; choose another --study-name"
+            )
+    study = optuna.create_study(
+        storage=storage, study_name=name, directions=directions, load_if_exists=True,
+        sampler=make_sampler(config, space), pruner=make_pruner(config),
+    )
+    attrs = _study_attrs(config, data, space)
+    if "benchmark" in study.user_attrs:
+        for key in ("space", "benchmark"):
+            old, new = study.user_attrs.get(key), attrs[key]
+            if key == "benchmark":
+                old = {k: (old or {}).get(k) for k in ("name", "args", "task", "metric")}
+                new = {k: new.get(k) for k in ("name", "args", "task", "metric")}
+            if old != new:
+                raise ConfigError(
+                    f"study {name!r} already exists with a different {key} ({old}); "
+                    "choose another --study-name or restore the original study file"
+                )
+    for key, value in attrs.items():
+        if key == "n_trials" or key not in study.user_attrs:
+            study.set_user_attr(key, value)
+    return study
+
+
+def trial_counts(study: optuna.Study) -> dict[TrialState, int]:
+    """How many trials of the study are in each state (read fresh from storage)."""
+    counts = {state: 0 for state in TrialState}
+    for trial in study.get_trials(deepcopy=False):
+        counts[trial.state] += 1
+    return counts
+
+
+class _TargetGuard:
+    """Wraps an objective so that racing workers never run past ``n_trials``."""
+
+    def __init__(self, objective: Callable, n_trials: int, multi: bool) -> None:
+        self.objective, self.n_trials, self.multi = objective, n_trials, multi
+
+    def __call__(self, trial: optuna.Trial) -> Any:
+        ahead = sum(
+            1 for t in trial.study.get_trials(deepcopy=False)
+            if t.number < trial.number and t.state != TrialState.FAIL
+        )
+        if ahead >= self.n_trials:
+            trial.set_user_attr("fail_reason", f"surplus: the study already has {self.n_trials} trials")
+            trial.study.stop()
+            return (math.nan, math.nan) if self.multi else math.nan
+        return self.objective(trial)
+
+
+def run_study(
+    config: StudyConfig,
+    *,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+    data: SequenceData | None = None,
+) -> optuna.Study:
+    """Run (or resume) the study described by ``config`` in this process; return it.
+
+    Input is validated and data loaded before anything is written to storage. Stops
+    when the study holds ``n_trials`` finished trials, at ``timeout``, or when ``stop``
+    is set (after the running trial).
+    """
+    from stacksearch.model import select_backend
+    from stacksearch.objective import StackedLSTMObjective
+
+    data = data if data is not None else load_study_data(config)
+    space = config.space.to_space()
+    select_backend(config.backend)
+    tracker = None
+    if config.tracking.enabled:
+        from stacksearch.tracking import MLflowTracker
+
+        tracker = MLflowTracker(
+            tracking_uri=config.tracking_uri,
+            experiment=config.tracking.experiment or config.study_name,
+            log_models=config.tracking.log_models,
+        )
+    study = prepare_study(config, data, space)
+    if tracker is not None:
+        tracker.setup(study, space=config.space.model_dump(mode="json"),
+                      benchmark=study.user_attrs.get("benchmark"), config=config.model_dump(mode="json"))
+    objective = StackedLSTMObjective(
+        data, space, epochs=config.training.epochs, batch_size=config.training.batch_size,
+        patience=config.training.patience, seed=config.study.seed,
+        multi_objective=config.study.multi_objective, listeners=[tracker] if tracker else [],
+    )
+    guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
+    all_callbacks = ([tracker] if tracker else []) + list(callbacks)
+    _work(study, guarded, config, all_callbacks, stop or threading.Event())
+    return study
+
+
+def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
+          callbacks: list[Callback], stop: threading.Event) -> None:
+    target = config.study.n_trials
+    deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
+    while not stop.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        counts = trial_counts(study)
+        finished = sum(counts[s] for s in FINISHED)
+        if finished >= target:
+            break
+        pending = counts[TrialState.RUNNING] + counts[TrialState.WAITING]
+        if finished + pending >= target and counts[TrialState.WAITING] == 0:
+            optuna.storages.fail_stale_trials(study)
+            stop.wait(POLL_SECONDS)
+            continue
+        study.optimize(objective, n_trials=1, callbacks=callbacks)
