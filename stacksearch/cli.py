@@ -182,22 +182,26 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     """List the built-in benchmarks with shapes, task, metric, baseline and reference."""
     from stacksearch import benchmarks
 
-    table = Table(title="built-in benchmarks (default arguments)")
-    for column in ("name", "task", "metric", "train / val / test shapes", "baseline", "reference", "summary"):
+    table = Table(title="built-in benchmarks (default arguments; shapes are cases x steps x features)")
+    for column in ("name", "task", "metric", "train | val | test", "baseline", "reference"):
         table.add_column(column)
+    notes = []
     for name in benchmarks.names():
-        bench = benchmarks.get(name)
         try:
             data = benchmarks.load(name)
         except StackSearchError as err:
-            table.add_row(name, "-", "-", f"unavailable: {err}", "-", "-", bench.summary)
+            table.add_row(name, "-", "-", f"unavailable: {err}", "-", "-")
             continue
-        shapes = " / ".join("x".join(map(str, s)) for s in data.info()["shapes"].values())
-        ref = data.reference or {}
-        reference = f"{_format_value(ref.get('value'))} ({ref.get('source', '')})" if ref else "-"
-        table.add_row(name, data.task, f"{data.metric} ({data.direction})", shapes,
-                      _format_value(data.baseline), reference, bench.summary)
+        shapes = " | ".join("x".join(map(str, s)) for s in data.info()["shapes"].values())
+        reference = "-"
+        if data.reference:
+            notes.append(f"[{len(notes) + 1}] {name}: {data.reference.get('source', '')}")
+            reference = f"{_format_value(data.reference.get('value'))} [{len(notes)}]"
+        table.add_row(name, data.task, f"{data.metric} ({data.direction[:3]})", shapes,
+                      _format_value(data.baseline), reference)
     console.print(table)
+    for note in notes:
+        console.print(note, soft_wrap=True)
     return 0
 
 

@@ -170,7 +170,7 @@ def solve_iso_widths(cell: str, depth: int, target: int, n_features: int, n_outp
     a = gates * (1 + 2 * (depth - 1))
     b = gates * (n_features + bias) + gates * bias * (depth - 1) + n_outputs
     c = n_outputs - target
-    u_real = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    u_real = max(1.0, (-b + math.sqrt(max(0.0, b * b - 4 * a * c))) / (2 * a))
     best: tuple[float, tuple[int, ...]] | None = None
     for u in {max(1, math.floor(u_real)), max(1, math.ceil(u_real)), max(1, math.floor(u_real) - 1)}:
         for k in range(depth + 1):

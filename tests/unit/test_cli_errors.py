@@ -1,0 +1,96 @@
+"""Bad input: exit code 2, one line naming the culprit, and no study created in storage."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stacksearch.cli import main
+from tests.conftest import TINY_STUDY, write_study
+
+GOOD = TINY_STUDY.format(name="bad", n_trials=1)
+
+
+def _npz(folder: Path, **overrides) -> Path:
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.normal(size=(20, 5, 2)), "y_train": rng.normal(size=20),
+        "x_val": rng.normal(size=(8, 5, 2)), "y_val": rng.normal(size=8),
+    }
+    arrays.update(overrides)
+    path = folder / "data.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def _data_study(folder: Path, npz: Path, task: str = "regression") -> str:
+    return (f"study: {{name: bad, n_trials: 1}}\ndata: {{path: {npz.name}, task: {task}}}\n"
+            "training: {epochs: 1}\ntracking: false\nreport: false\n")
+
+
+CASES = {
+    "malformed_yaml": lambda d: "study: {name: [oops\n",
+    "unknown_key": lambda d: GOOD.replace("space: {", "space: {dept: [1, 2], "),
+    "depth_below_one": lambda d: GOOD.replace("depth: [1, 2]", "depth: [0, 2]"),
+    "depth_min_over_max": lambda d: GOOD.replace("depth: [1, 2]", "depth: [3, 2]"),
+    "non_numeric_units": lambda d: GOOD.replace("units: [4, 12]", "units: [4, many]"),
+    "missing_data_file": lambda d: _data_study(d, d / "nowhere.npz"),
+    "unknown_benchmark": lambda d: GOOD.replace("name: adding", "name: adder"),
+    "unsupported_storage": lambda d: GOOD.replace("seed: 1}", "seed: 1, storage: 'redis://localhost'}"),
+    "nan_in_data": lambda d: _data_study(d, _npz(d, x_val=np.full((8, 5, 2), np.nan))),
+    "two_dimensional_x": lambda d: _data_study(d, _npz(d, x_train=np.zeros((20, 5)))),
+    "mismatched_lengths": lambda d: _data_study(d, _npz(d, y_train=np.zeros(19))),
+    "labels_out_of_range": lambda d: _data_study(
+        d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"),
+}
+CULPRITS = {
+    "malformed_yaml": "malformed YAML", "unknown_key": "space.dept: unknown key, did you mean 'depth'?",
+    "depth_below_one": "space.depth: min 0", "depth_min_over_max": "space.depth: min 3 > max 2",
+    "non_numeric_units": "space.units.1", "missing_data_file": "nowhere.npz",
+    "unknown_benchmark": "unknown benchmark 'adder'", "unsupported_storage": "unsupported storage URL",
+    "nan_in_data": "x_val contains NaN", "two_dimensional_x": "x_train has shape (20, 5)",
+    "mismatched_lengths": "y_train has 19", "labels_out_of_range": "negative class labels",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_exits_2_with_one_line_and_creates_nothing(case, workdir, capsys):
+    study = write_study(workdir / "study.yaml", CASES[case](workdir))
+    code = main(["run", str(study)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("stacksearch: error: ")
+    assert CULPRITS[case] in err
+    assert "Traceback" not in err
+    assert not (workdir / "stacksearch.db").exists()
+    assert not (workdir / "mlflow.db").exists()
+
+
+def test_debug_flag_shows_the_traceback(workdir):
+    study = write_study(workdir / "study.yaml", CASES["unknown_key"](workdir))
+    from stacksearch.exceptions import ConfigError
+
+    with pytest.raises(ConfigError):
+        main(["--debug", "run", str(study)])
+
+
+def test_missing_study_file(workdir, capsys):
+    assert main(["run", "nope.yaml"]) == 2
+    assert "nope.yaml: study file not found" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_a_user_error(workdir, capsys):
+    study = write_study(workdir / "study.yaml", GOOD)
+    code = main(["run", str(study), "--storage", "postgresql+psycopg://u:secret@127.0.0.1:9/x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot open storage" in err and "secret" not in err and "u:***@" in err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and "stacksearch 0." in capsys.readouterr().out
+    for sub in ("run", "studies", "benchmarks"):
+        with pytest.raises(SystemExit):
+            main([sub, "--help"])
+        assert "usage: stacksearch" in capsys.readouterr().out

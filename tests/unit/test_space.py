@@ -1,0 +1,114 @@
+import numpy as np
+import optuna
+import pytest
+
+from stacksearch import benchmarks
+from stacksearch.exceptions import ConfigError, TrialRejected
+from stacksearch.space import ArchSpec, SearchSpace, rnn_layer_params, solve_iso_widths
+
+
+def test_layer_formula_matches_references():
+    assert rnn_layer_params("lstm", 2, 32) == 4 * (32 * (2 + 32) + 32)
+    assert rnn_layer_params("gru", 2, 32) == 3 * (32 * (2 + 32) + 2 * 32)
+
+
+def test_shared_mode_samples_one_width_for_all_layers():
+    space = SearchSpace(depth=(1, 4), units=(8, 64))
+    spec = space.sample(optuna.trial.FixedTrial({"depth": 3, "units": 16, "learning_rate": 1e-3}), 2, 1)
+    assert spec.widths == (16, 16, 16) and spec.learning_rate == 1e-3 and spec.cell == "lstm"
+
+
+def test_per_layer_mode_uses_conditional_names():
+    space = SearchSpace(depth=(1, 4), units=(8, 64), width_mode="per_layer")
+    params = {"depth": 2, "units_0": 8, "units_1": 40, "learning_rate": 1e-3}
+    assert space.sample(optuna.trial.FixedTrial(params), 2, 1).widths == (8, 40)
+
+
+def test_optional_dimensions():
+    space = SearchSpace(dropout=(0.0, 0.5), batch_size=(32, 64), cell=("lstm", "gru"))
+    params = {"depth": 1, "cell": "gru", "units": 8, "learning_rate": 1e-3, "dropout": 0.25, "batch_size": 32}
+    spec = space.sample(optuna.trial.FixedTrial(params), 3, 1)
+    assert (spec.cell, spec.dropout, spec.batch_size) == ("gru", 0.25, 32)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4, 6])
+@pytest.mark.parametrize("target", [5_000, 20_000, 100_000, 1_000_000])
+def test_iso_params_lands_within_five_percent(depth, target):
+    widths = solve_iso_widths("lstm", depth, target, 3, 2)
+    assert len(widths) == depth
+    assert abs(ArchSpec(widths).n_params(3, 2) - target) / target <= 0.05
+
+
+def test_iso_params_rejects_unreachable_budget():
+    with pytest.raises(TrialRejected, match="within 5%"):
+        solve_iso_widths("lstm", 6, 50, 12, 9)
+
+
+def test_max_params_rejects_before_building():
+    space = SearchSpace(depth=(1, 3), units=(8, 512), max_params=10_000)
+    trial = optuna.trial.FixedTrial({"depth": 3, "units": 512, "learning_rate": 1e-3})
+    with pytest.raises(TrialRejected, match="exceed max_params=10000"):
+        space.sample(trial, 2, 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"depth": (0, 2)}, "space.depth: min 0 is below 1"),
+    ({"units": (64, 8)}, "space.units: min 64 > max 8"),
+    ({"dropout": (0.0, 1.0)}, "space.dropout"),
+    ({"cell": ("rnn",)}, "space.cell"),
+    ({"width_mode": "deep"}, "space.width_mode"),
+])
+def test_bad_space_is_a_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        SearchSpace(**kwargs)
+
+
+def _random_specs(count: int, seed: int):
+    """Specs from every width mode and cell, via the real sampler."""
+    rng = np.random.default_rng(seed)
+    modes = ["shared", "per_layer", "iso_params"]
+    for index in range(count):
+        mode = modes[index % 3]
+        space = SearchSpace(depth=(1, 4), units=(1, 48), width_mode=mode, target_params=(3_000, 40_000), cell=("lstm", "gru"))
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=int(rng.integers(1 << 30))))
+        trial = study.ask()
+        yield space, trial
+
+
+@pytest.mark.parametrize("task", ["regression", "classification", "sequence_labelling"])
+def test_analytic_count_equals_keras_count_on_random_specs(task):
+    from stacksearch.model import build_stacked_lstm
+
+    data = {
+        "regression": benchmarks.load("adding", length=5, n_train=4, n_val=2, n_test=2),
+        "classification": _classification_data(),
+        "sequence_labelling": benchmarks.load("copy_memory", delay=2, n_train=4, n_val=2, n_test=2),
+    }[task]
+    checked = set()
+    for space, trial in _random_specs(20, seed=len(task)):
+        spec = space.sample(trial, data.n_features, data.n_outputs)
+        model = build_stacked_lstm(spec, data, compile=False)
+        assert model.count_params() == spec.n_params(data.n_features, data.n_outputs), spec
+        checked.add((space.width_mode, spec.cell))
+    assert {mode for mode, _ in checked} == {"shared", "per_layer", "iso_params"}
+
+
+def _classification_data():
+    from stacksearch.data import SequenceData
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 5, 3)).astype("float32")
+    y = np.arange(12) % 4
+    return SequenceData(x[:8], y[:8], x[8:], y[8:], task="classification")
+
+
+def test_model_returns_sequences_from_every_layer_but_the_last():
+    from stacksearch.model import build_stacked_lstm
+
+    data = benchmarks.load("adding", length=5, n_train=4, n_val=2, n_test=2)
+    model = build_stacked_lstm(ArchSpec((6, 5, 4)), data)
+    recurrent = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+    assert [layer.return_sequences for layer in recurrent] == [True, True, False]
+    assert all(layer.use_cudnn == "auto" and layer.recurrent_dropout == 0 and not layer.unroll for layer in recurrent)
+    labelling = build_stacked_lstm(ArchSpec((6, 4)), benchmarks.load("copy_memory", delay=2, n_train=4, n_val=2, n_test=2))
+    assert labelling.output_shape == (None, None, 10)
