@@ -178,3 +178,17 @@ def test_stratified_split() -> None:
     assert np.array_equal(held, stratified_split(labels, 0.25, seed=0)[1])
     with pytest.raises(ConfigError, match="val_fraction"):
         stratified_split(labels, 1.0)
+
+
+@pytest.mark.parametrize("name", [*UEA, *FORECASTS])
+def test_ready_study_file(name: str) -> None:
+    from pathlib import Path
+
+    from stacksearch.config import load_config
+
+    path = Path(__file__).resolve().parents[2] / "studies" / f"{name}.yaml"
+    config = load_config(path, env={})
+    assert config.benchmark is not None and config.benchmark.name == name
+    assert config.study_name == name
+    assert config.study.n_trials <= 30
+    assert config.study.timeout is not None and config.study.timeout <= 20 * 60
