@@ -1,0 +1,546 @@
+"""MLflow tracking: one experiment per study, one parent run, one nested run per trial.
+
+The only place (with its ``tracking_*`` helpers) that imports MLflow, lazily: importing it
+stays cheap. Optuna storage is the source of truth, so tracking never fails a trial: when
+MLflow is unreachable the tracker warns once, backs off, goes on, and logs the missed trials
+once MLflow answers again; :func:`sync_mlflow` backfills whatever is still missing or stale.
+
+Example:
+    >>> import optuna, stacksearch as ss
+    >>> tracker = ss.MLflowTracker("sqlite:///mlflow.db", log_models="best")  # doctest: +SKIP
+    >>> study.optimize(objective, n_trials=20, callbacks=[tracker])  # doctest: +SKIP
+    >>> sync_mlflow(study, tracker)  # doctest: +SKIP
+    SyncResult(created=[], updated=[3], killed=[], removed=[], unchanged=[0, 1, 2, 4])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from stacksearch.config import DEFAULT_TRACKING_URI
+from stacksearch.exceptions import TrackingError
+from stacksearch.tracking_util import (
+    LOCK_PREFIX, MODEL_NAME, PERMANENT_ERRORS, RUN_STATUS, TAG_KEY, TAG_MODEL, TAG_PARENT, TAG_REASON,
+    TAG_ROLE, TAG_STATE, TAG_STUDY, TAG_TRIAL, LiveRun, RetryPolicy, StudyContext, Unavailable,
+    check_uri, enable_sqlite_wal, error_code, final_metrics, flatten, fmt, improves, mask_url, model_signature, ms,
+    param_key, pip_requirements, redact, short, sqlite_path, study_key, trial_params, trial_reason, use_tracking_uri,
+)
+from stacksearch.tracking_sync import SyncResult, serve_ui, sync_mlflow, sync_trials
+
+if TYPE_CHECKING:
+    import keras
+    import mlflow
+    from mlflow.entities import Run
+
+    from stacksearch.space import ArchSpec
+
+__all__ = ["MLflowTracker", "RetryPolicy", "SyncResult", "sync_mlflow", "serve_ui", "mask_url", "redact"]
+
+_log = logging.getLogger(__name__)
+_MODEL_LOCK = threading.Lock()
+
+
+class MLflowTracker:
+    """Logs an Optuna study to MLflow: usable as an Optuna callback and as a trial listener.
+
+    One experiment per study (named ``experiment`` or after the study), exactly one parent
+    run per study however many workers start at once, and a nested run ``trial-<number>``
+    per trial with params, per-epoch metrics (step = epoch), final metrics, tags and a
+    terminal status. ``log_models`` (``best``, ``all`` or ``none``) says whose Keras model
+    is logged. Passing only ``callbacks=[MLflowTracker()]`` to ``study.optimize`` works:
+    the runs are then made as trials finish, from the trial's ``history`` user attribute.
+
+    Example:
+        >>> tracker = MLflowTracker("sqlite:///mlflow.db", experiment="adding")  # doctest: +SKIP
+        >>> study.optimize(objective, n_trials=10, callbacks=[tracker])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        log_models: str = "best",
+        client: "mlflow.MlflowClient | None" = None,
+        retry: RetryPolicy | None = None,
+        *,
+        flush_every: float = 5.0,
+    ) -> None:
+        if log_models not in ("best", "all", "none"):
+            raise TrackingError(f"tracking.log_models: {log_models!r} is not one of best, all, none")
+        self.tracking_uri = check_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+        self.experiment = experiment
+        self.log_models = log_models
+        self.retry = retry or RetryPolicy()
+        self.flush_every = flush_every
+        self._client = client
+        self._contexts: dict[str, StudyContext] = {}
+        self._live: dict[tuple[str, int], LiveRun] = {}
+        self._pending: dict[str, set[int]] = {}
+        self._lock = threading.RLock()
+        self._setup_lock = threading.Lock()
+        self._down_until = 0.0
+        self._cooldown = self.retry.cooldown
+        self._outage = False
+        self._warned: set[str] = set()
+        if self.tracking_uri.startswith(("http://", "https://")):
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(self.retry.http_retries))
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(self.retry.http_timeout))
+
+    def __repr__(self) -> str:
+        return f"MLflowTracker({mask_url(self.tracking_uri)!r}, log_models={self.log_models!r})"
+
+    @property
+    def client(self) -> "mlflow.MlflowClient":
+        """The MLflow client (made on first use)."""
+        if self._client is None:
+            import mlflow
+
+            enable_sqlite_wal(self.tracking_uri)
+            self._client = mlflow.MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    # -- calling MLflow: retry, back off, go on ------------------------------------------
+
+    def _call(self, func: Callable, *args: Any, recover: Callable[[], Any] | None = None, **kwargs: Any) -> Any:
+        if time.monotonic() < self._down_until:
+            raise Unavailable("in cool-down")
+        error: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            if attempt and recover is not None:
+                with contextlib.suppress(Exception):
+                    found = recover()
+                    if found is not None:
+                        return found
+            try:
+                result = func(*args, **kwargs)
+            except Exception as err:  # noqa: BLE001 - any transport or server fault
+                if error_code(err) in PERMANENT_ERRORS:
+                    raise
+                error = err
+                if attempt + 1 < self.retry.attempts:
+                    time.sleep(self.retry.backoff * 2**attempt)
+                continue
+            if self._outage:
+                with self._lock:
+                    self._outage, self._cooldown = False, self.retry.cooldown
+                _log.warning("MLflow tracking at %s answers again", mask_url(self.tracking_uri))
+            return result
+        with self._lock:
+            self._down_until = time.monotonic() + self._cooldown
+            self._cooldown = min(self._cooldown * 2, self.retry.max_cooldown)
+            self._outage = True
+        self._warn_once("down", f"MLflow tracking at {mask_url(self.tracking_uri)} is unreachable "
+                        f"({short(error)}); the study goes on and the missed trials are logged when "
+                        "it answers again (or run `stacksearch sync-mlflow`)")
+        raise Unavailable(short(error)) from error
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        with self._lock:
+            if kind in self._warned:
+                _log.debug("%s", redact(message))
+                return
+            self._warned.add(kind)
+        _log.warning("%s", redact(message))
+
+    def _guarded(self, what: str, study_name: str | None, number: int | None, func: Callable, *args: Any) -> Any:
+        try:
+            return func(*args)
+        except Unavailable:
+            if study_name is not None and number is not None:
+                with self._lock:
+                    self._pending.setdefault(study_name, set()).add(number)
+        except Exception as err:  # noqa: BLE001 - tracking never fails a trial
+            self._warn_once(f"{what}:{type(err).__name__}", f"MLflow tracking: {what} failed: {short(err)}")
+        return None
+
+    def _log_batch(self, run_id: str, *, metrics: list | None = None, params: dict[str, str] | None = None,
+                   tags: dict[str, str] | None = None) -> None:
+        from mlflow.entities import Param, RunTag
+
+        metrics = list(metrics or [])
+        params_l = [Param(k, v) for k, v in (params or {}).items()]
+        tags_l = [RunTag(k, redact(str(v))[:7000]) for k, v in (tags or {}).items()]
+        while metrics or params_l or tags_l:
+            p, params_l = params_l[:100], params_l[100:]
+            t, tags_l = tags_l[:100], tags_l[100:]
+            m, metrics = metrics[: 1000 - len(p) - len(t)], metrics[1000 - len(p) - len(t):]
+            self._call(self.client.log_batch, run_id, metrics=m, params=p, tags=t)
+
+    # -- experiment and parent run ---------------------------------------------------------
+
+    def setup(self, study: optuna.Study, *, space: dict | None = None, benchmark: dict | None = None,
+              config: dict | None = None) -> None:
+        """Find or create the study's experiment and its one parent run; describe the search.
+
+        Called once per worker. Keeps ``mlflow_experiment_id`` and ``mlflow_parent_run_id``
+        in the study's user attributes. A misconfigured tracking store raises
+        :class:`TrackingError`; an unreachable one only warns (trials are logged later).
+        """
+        try:
+            self._open(study, space=space, benchmark=benchmark, config=config)
+        except Unavailable:
+            return
+        except Exception as err:
+            if error_code(err) in PERMANENT_ERRORS or isinstance(err, TrackingError):
+                raise TrackingError(f"MLflow tracking at {mask_url(self.tracking_uri)}: {short(err)}") from None
+            self._warn_once("setup", f"MLflow tracking setup failed: {short(err)}")
+
+    def _context(self, study: optuna.Study) -> StudyContext:
+        context = self._contexts.get(study.study_name)
+        return context if context is not None else self._open(study)
+
+    def _open(self, study: optuna.Study, *, space: dict | None = None, benchmark: dict | None = None,
+              config: dict | None = None) -> StudyContext:
+        with self._setup_lock:
+            name, attrs = study.study_name, study.user_attrs
+            context = self._contexts.get(name)
+            if context is None:
+                experiment_id = self._experiment(self.experiment or name, name)
+                parent = self._parent_from_attrs(attrs, experiment_id, study_key(name))
+                parent = parent or self._parent(experiment_id, study_key(name), name)
+                context = StudyContext(name, study_key(name), experiment_id, parent.info.run_id)
+                if attrs.get("mlflow_experiment_id") != experiment_id:
+                    study.set_user_attr("mlflow_experiment_id", experiment_id)
+                if attrs.get("mlflow_parent_run_id") != context.parent_run_id:
+                    study.set_user_attr("mlflow_parent_run_id", context.parent_run_id)
+                if parent.info.status != "RUNNING":
+                    self._call(self.client.update_run, context.parent_run_id, status="RUNNING")
+                self._describe(context, parent, attrs, space, benchmark, config)
+                self._contexts[name] = context
+            elif config is not None or space is not None:
+                self._describe(context, self._call(self.client.get_run, context.parent_run_id),
+                               attrs, space, benchmark, config)
+            return context
+
+    def _describe(self, context: StudyContext, parent: "Run", attrs: dict, space: dict | None,
+                  benchmark: dict | None, config: dict | None) -> None:
+        from mlflow.entities import Metric
+
+        params = flatten("space", space if space is not None else attrs.get("space"), {})
+        flatten("benchmark", benchmark if benchmark is not None else attrs.get("benchmark"), params)
+        params = {k: v for k, v in params.items() if k not in parent.data.params}
+        tags = {f"stacksearch.{k}": fmt(attrs[k]) for k in ("metric", "direction") if k in attrs}
+        if config is not None:
+            tags["stacksearch.config"] = fmt(config)
+        metrics = [Metric(k, float(attrs[k]), ms(None), 0) for k in ("baseline",)
+                   if isinstance(attrs.get(k), (int, float)) and k not in parent.data.metrics]
+        reference = attrs.get("reference")
+        if isinstance(reference, dict) and isinstance(reference.get("value"), (int, float)) \
+                and "reference" not in parent.data.metrics:
+            metrics.append(Metric("reference", float(reference["value"]), ms(None), 0))
+        self._log_batch(context.parent_run_id, metrics=metrics, tags=tags)
+        for attempt in range(2):  # workers starting together race to log the same params
+            try:
+                self._log_batch(context.parent_run_id, params=params)
+                return
+            except Unavailable:
+                raise
+            except Exception as err:  # noqa: BLE001 - logged by another worker meanwhile
+                logged = self._call(self.client.get_run, context.parent_run_id).data.params
+                params = {k: v for k, v in params.items() if k not in logged}
+                if attempt or not params:
+                    _log.debug("search description not logged: %s", short(err))
+
+    def _artifact_location(self) -> str | None:
+        path = sqlite_path(self.tracking_uri)
+        return (path.parent / "mlartifacts").as_uri() if path is not None else None
+
+    def _experiment(self, experiment_name: str, study_name: str) -> str:
+        found = self._call(self.client.get_experiment_by_name, experiment_name)
+        if found is None:
+            try:
+                return self._call(self.client.create_experiment, experiment_name,
+                                  artifact_location=self._artifact_location(),
+                                  tags={TAG_STUDY: study_name, "mlflow.note.content":
+                                        f"stacksearch: depth x width search of Optuna study {study_name!r}"})
+            except Exception as err:
+                if error_code(err) != "RESOURCE_ALREADY_EXISTS":
+                    raise
+            found = self._call(self.client.get_experiment_by_name, experiment_name)
+        if found.lifecycle_stage == "deleted":
+            _log.warning("MLflow experiment %r was deleted; restoring it", experiment_name)
+            self._call(self.client.restore_experiment, found.experiment_id)
+        return found.experiment_id
+
+    def _get_run(self, run_id: str) -> "Run | None":
+        try:
+            return self._call(self.client.get_run, run_id)
+        except Exception as err:
+            if error_code(err) == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            raise
+
+    def _parent_from_attrs(self, attrs: dict, experiment_id: str, key: str) -> "Run | None":
+        run_id = attrs.get("mlflow_parent_run_id")
+        if not run_id or attrs.get("mlflow_experiment_id") != experiment_id:
+            return None
+        run = self._get_run(run_id)
+        ok = run is not None and run.info.lifecycle_stage == "active" and run.data.tags.get(TAG_KEY) == key
+        return run if ok else None
+
+    def _find_parent(self, experiment_id: str, key: str) -> "Run | None":
+        runs = self._call(self.client.search_runs, [experiment_id],
+                          f"tags.`{TAG_KEY}` = '{key}' and tags.`{TAG_ROLE}` = 'parent'",
+                          order_by=["attributes.start_time ASC"], max_results=10)
+        return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
+
+    def _parent(self, experiment_id: str, key: str, study_name: str) -> "Run":
+        """Find or create the parent run; a lock experiment (unique name) elects one creator."""
+        found = self._find_parent(experiment_id, key)
+        generation = 0
+        while found is None:
+            lock_name = f"{LOCK_PREFIX}/{experiment_id}/{key}/{generation}"
+            try:
+                lock_id = self._call(self.client.create_experiment, lock_name, tags={TAG_STUDY: study_name})
+            except Exception as err:
+                if error_code(err) != "RESOURCE_ALREADY_EXISTS":
+                    raise
+                lock_id = None
+            if lock_id is not None:
+                found = self._find_parent(experiment_id, key) or self._call(
+                    self.client.create_run, experiment_id, run_name=study_name,
+                    tags={TAG_ROLE: "parent", TAG_KEY: key, TAG_STUDY: study_name},
+                    recover=lambda: self._find_parent(experiment_id, key))
+                self._call(self.client.set_experiment_tag, lock_id, "parent_run_id", found.info.run_id)
+                self._call(self.client.delete_experiment, lock_id)  # hidden; its name stays taken
+                return found
+            found = self._await_parent(experiment_id, key, lock_name)
+            generation += 1
+        return found
+
+    def _await_parent(self, experiment_id: str, key: str, lock_name: str) -> "Run | None":
+        deadline, pause = time.monotonic() + self.retry.lock_timeout, 0.05
+        while time.monotonic() < deadline:
+            lock = self._call(self.client.get_experiment_by_name, lock_name)
+            run_id = lock.tags.get("parent_run_id") if lock is not None else None
+            if run_id:
+                run = self._get_run(run_id)
+                return run if run is not None and run.info.lifecycle_stage == "active" else None
+            found = self._find_parent(experiment_id, key)
+            if found is not None:
+                return found
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        _log.warning("MLflow parent-run lock %r was not released in %.0f s; taking over", lock_name,
+                     self.retry.lock_timeout)
+        return None
+
+    # -- trial runs ---------------------------------------------------------------------------
+
+    def _find_child(self, context: StudyContext, number: int) -> "Run | None":
+        runs = self._call(self.client.search_runs, [context.experiment_id],
+                          f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_TRIAL}` = '{number}'",
+                          order_by=["attributes.start_time ASC"], max_results=10)
+        return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
+
+    def _create_child(self, context: StudyContext, number: int, start: Any) -> str:
+        tags = {TAG_PARENT: context.parent_run_id, TAG_ROLE: "trial", TAG_KEY: context.key,
+                TAG_STUDY: context.study_name, TAG_TRIAL: str(number), TAG_STATE: "RUNNING"}
+        run = self._call(self.client.create_run, context.experiment_id, start_time=ms(start), tags=tags,
+                         run_name=f"trial-{number}", recover=lambda: self._find_child(context, number))
+        return run.info.run_id
+
+    def on_trial_start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
+        """Create the trial's run ``trial-<number>`` now and log its parameters."""
+        name = trial.study.study_name
+        self._guarded("trial start", name, trial.number, self._start, trial, spec)
+
+    def _start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
+        context = self._context(trial.study)
+        live = LiveRun(self._create_child(context, trial.number, trial.datetime_start), last_flush=time.monotonic())
+        live.pending_params = trial_params(trial.params, trial.user_attrs, spec.widths)
+        self._live[(context.study_name, trial.number)] = live
+        trial.set_user_attr("mlflow_run_id", live.run_id)
+
+    def on_epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
+        """Log one epoch's Keras metrics at ``step=epoch`` (sent at most every ``flush_every`` s)."""
+        live = self._live.get((trial.study.study_name, trial.number))
+        if live is None:
+            return
+        from mlflow.entities import Metric
+
+        now = ms(None)
+        live.buffer += [Metric(param_key(k), float(v), now, int(epoch)) for k, v in logs.items()
+                        if isinstance(v, (int, float))]
+        if time.monotonic() - live.last_flush < self.flush_every:
+            return
+        try:
+            self._log_batch(live.run_id, metrics=live.buffer, params=live.pending_params)
+            live.params.update(live.pending_params)
+            live.pending_params = {}
+        except Exception as err:  # noqa: BLE001 - missed epochs are filled in at the end
+            live.dirty = True
+            if not isinstance(err, Unavailable):
+                self._warn_once("epoch", f"MLflow tracking: logging epochs failed: {short(err)}")
+        live.buffer, live.last_flush = [], time.monotonic()
+
+    def on_trial_end(self, trial: optuna.Trial, model: "keras.Model | None", value: float | None) -> None:
+        """Log the trial's model (with its best weights) if ``log_models`` asks for it."""
+        live = self._live.get((trial.study.study_name, trial.number))
+        if model is None or live is None or self.log_models == "none":
+            return
+        if self.log_models == "best" and not improves(trial.study, value):
+            return
+        self._guarded("model logging", None, None, self._log_model, trial.study, live, model)
+
+    def _log_model(self, study: optuna.Study, live: LiveRun, model: "keras.Model") -> None:
+        import mlflow.keras
+        from mlflow.models import Model
+
+        context = self._context(study)
+        logged = self._call(self.client.create_logged_model, experiment_id=context.experiment_id,
+                            name=MODEL_NAME, source_run_id=live.run_id, model_type="keras")
+        try:
+            with _MODEL_LOCK, use_tracking_uri(self.tracking_uri):
+                Model.log(artifact_path=None, name=MODEL_NAME, flavor=mlflow.keras, run_id=live.run_id,
+                          model_id=logged.model_id, model=model, signature=model_signature(model),
+                          pip_requirements=pip_requirements())
+        except Exception:
+            with contextlib.suppress(Exception):
+                self.client.finalize_logged_model(logged.model_id, "FAILED")
+            raise
+        live.model_uri = f"runs:/{live.run_id}/{MODEL_NAME}"
+        self._log_batch(live.run_id, tags={TAG_MODEL: live.model_uri})
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Optuna callback: finish the trial's run (or make it, when no hook made one)."""
+        self._guarded("trial end", study.study_name, trial.number, self._finish, study, trial)
+        if self._pending.get(study.study_name) and time.monotonic() >= self._down_until:
+            self._guarded("backfill", None, None, self._drain, study)
+
+    def _finish(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        context = self._context(study)
+        live = self._live.pop((context.study_name, trial.number), None)
+        run = None
+        if live is None:
+            run = self._existing_child(context, trial)
+            history = "missing" if run is not None else "all"
+            live = LiveRun(run.info.run_id if run else self._create_child(context, trial.number, trial.datetime_start))
+        else:
+            history = "missing" if live.dirty else "none"
+        try:
+            self.write_trial(context, live.run_id, trial, run=run, history=history, known_params=live.params,
+                             extra=live.buffer if history == "none" else ())
+        except Exception:
+            live.dirty = True
+            self._live[(context.study_name, trial.number)] = live
+            raise
+        if trial.state == TrialState.COMPLETE and len(study.directions) == 1 \
+                and study.best_trial.number == trial.number:
+            self._update_best(study, context, trial, live.run_id, live.model_uri)
+
+    def _existing_child(self, context: StudyContext, trial: FrozenTrial) -> "Run | None":
+        run_id = trial.user_attrs.get("mlflow_run_id")
+        run = self._get_run(run_id) if run_id else None
+        if run is not None and run.info.experiment_id == context.experiment_id \
+                and run.info.lifecycle_stage == "active":
+            return run
+        return self._find_child(context, trial.number)
+
+    def write_trial(self, context: StudyContext, run_id: str, trial: FrozenTrial, *, run: "Run | None" = None,
+                    history: str = "missing", known_params: dict[str, str] | None = None,
+                    extra: Iterable[Any] = ()) -> None:
+        """Log what Optuna storage holds about a finished ``trial`` into its run, then end it.
+
+        ``history``: ``all`` epochs (a run just made), the ``missing`` ones (looked up, so
+        writing twice never duplicates), or ``none`` (logged live already, but for ``extra``).
+        """
+        from mlflow.entities import Metric
+
+        existing = dict(run.data.params) if run is not None else dict(known_params or {})
+        params = {k: v for k, v in trial_params(trial.params, trial.user_attrs).items() if k not in existing}
+        stop = ms(trial.datetime_complete)
+        logged = run.data.metrics if run is not None else {}
+        metrics = [Metric(k, v, stop, 0) for k, v in final_metrics(trial).items() if logged.get(k) != v]
+        metrics += list(extra)
+        if history != "none":
+            metrics += self._epochs(run_id, trial, missing_only=history == "missing")
+        tags = {TAG_STATE: trial.state.name}
+        reason = trial_reason(trial)
+        if reason:
+            tags[TAG_REASON] = reason[:5000]
+        self._log_batch(run_id, metrics=metrics, params=params, tags=tags)
+        status = RUN_STATUS.get(trial.state.name)
+        if status:
+            self._call(self.client.set_terminated, run_id, status, end_time=stop)
+
+    def _epochs(self, run_id: str, trial: FrozenTrial, *, missing_only: bool) -> list:
+        from mlflow.entities import Metric
+
+        start, stop = ms(trial.datetime_start), ms(trial.datetime_complete)
+        out = []
+        for key, values in (trial.user_attrs.get("history") or {}).items():
+            if not isinstance(values, list) or not values:
+                continue
+            have = set()
+            if missing_only:
+                have = {m.step for m in self._call(self.client.get_metric_history, run_id, param_key(key))}
+            step_ms = (stop - start) / len(values)
+            out += [Metric(param_key(key), float(v), int(start + (i + 1) * step_ms), i)
+                    for i, v in enumerate(values) if i not in have and isinstance(v, (int, float))]
+        return out
+
+    def _update_best(self, study: optuna.Study, context: StudyContext, best: FrozenTrial | None = None,
+                     run_id: str | None = None, model_uri: str | None = None) -> None:
+        """Tag the parent run with the best trial so far (``best_value`` metric: step = trial)."""
+        from mlflow.entities import Metric
+
+        if len(study.directions) > 1:
+            front = sorted(t.number for t in study.best_trials)
+            self._log_batch(context.parent_run_id, tags={"stacksearch.pareto_front": json.dumps(front)})
+            return
+        if best is None:
+            best = study.best_trial
+            found = self._existing_child(context, best)
+            run_id = found.info.run_id if found else None
+            model_uri = found.data.tags.get(TAG_MODEL) if found else None
+        tags = {"stacksearch.best_trial": str(best.number), "stacksearch.best_run_id": run_id or ""}
+        tags.update({f"best.{k}": v for k, v in trial_params(best.params, best.user_attrs).items()})
+        if model_uri:
+            tags["stacksearch.best_model_uri"] = model_uri
+        metrics = [Metric("best_value", float(best.value), ms(best.datetime_complete), best.number)]
+        self._log_batch(context.parent_run_id, metrics=metrics, tags=tags)
+
+    def _drain(self, study: optuna.Study) -> None:
+        with self._lock:
+            numbers = sorted(self._pending.get(study.study_name, ()))
+        if not numbers:
+            return
+        done = sync_trials(self, study, numbers)
+        with self._lock:
+            self._pending[study.study_name].difference_update(done)
+
+    def close(self, study: optuna.Study) -> None:
+        """Log missed trials, the best trial, and finish the parent run if no trial still runs."""
+
+        def close() -> None:
+            context = self._context(study)
+            self._drain(study)
+            if study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+                self._update_best(study, context)
+            if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                self._call(self.client.set_terminated, context.parent_run_id, "FINISHED")
+
+        self._guarded("close", None, None, close)
+
+    def log_report(self, study: optuna.Study, path: str | os.PathLike) -> None:
+        """Attach a report folder (or file) to the study's parent run under ``report/``."""
+
+        def upload() -> None:
+            context, path_ = self._context(study), Path(path)
+            log = self.client.log_artifacts if path_.is_dir() else self.client.log_artifact
+            self._call(log, context.parent_run_id, str(path_), "report")
+
+        self._guarded("report upload", None, None, upload)
+
