@@ -1,0 +1,78 @@
+"""Every table of the report computed once from a study: what the renderers draw from.
+
+Example:
+    >>> import optuna
+    >>> from optuna.distributions import IntDistribution
+    >>> study = optuna.create_study()
+    >>> study.add_trial(optuna.trial.create_trial(params={"depth": 1, "units": 16}, value=0.4,
+    ...     distributions={"depth": IntDistribution(1, 2), "units": IntDistribution(8, 64)}))
+    >>> result = analyse(study)
+    >>> result.headline.best.number, result.verdict.call
+    (0, 'single depth')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacksearch.report.confirm import ConfirmationSummary, confirmation_summary
+from stacksearch.report.curves import LearningCurves, learning_curves
+from stacksearch.report.importance import Importances, param_importances
+from stacksearch.report.iso import BandWinner, IsoBandRow, ParetoPoint, band_winners, iso_param_table, pareto_front
+from stacksearch.report.tables import (
+    CostRow,
+    DepthRow,
+    DepthWidthRow,
+    Headline,
+    ReasonRow,
+    cost_table,
+    depth_summary,
+    depth_width_table,
+    headline,
+    unfinished_reasons,
+)
+from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.report.verdict import TOP_K, Verdict, verdict
+
+__all__ = ["Analysis", "analyse"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The report's numbers: one field per table, plus the study data they came from."""
+
+    data: StudyData
+    headline: Headline
+    verdict: Verdict
+    depth_width: list[DepthWidthRow]
+    depths: list[DepthRow]
+    bands: list[IsoBandRow]
+    band_winners: list[BandWinner]
+    front: list[ParetoPoint]
+    cost: list[CostRow]
+    reasons: list[ReasonRow]
+    curves: LearningCurves
+    importances: Importances
+    confirmation: ConfirmationSummary | None
+
+
+def analyse(study: StudyLike) -> Analysis:
+    """Compute every table of the report (raises ValueError when no trial completed)."""
+    data = as_data(study)
+    head = headline(data)
+    importances = param_importances(data)
+    return Analysis(
+        data=data,
+        headline=head,
+        verdict=verdict(data, importances),
+        depth_width=depth_width_table(data),
+        depths=depth_summary(data, top_k=TOP_K),
+        bands=iso_param_table(data),
+        band_winners=band_winners(data),
+        front=pareto_front(data),
+        cost=cost_table(data),
+        reasons=unfinished_reasons(data),
+        curves=learning_curves(data),
+        importances=importances,
+        confirmation=confirmation_summary(data.confirmation, data.direction) if data.confirmation else None,
+    )

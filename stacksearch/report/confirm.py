@@ -1,0 +1,136 @@
+"""Statistics of the confirmation step: the best architectures retrained with several seeds.
+
+The confirm command stores the study user attribute ``confirmation``::
+
+    {"seeds": S, "results": [{"depth": d, "widths": [...], "trial": n,
+                              "values": [v_seed1, ...]}, ...]}
+
+:func:`confirmation_summary` gives each result's mean and 95% Student-t interval, and a
+Welch t-test between the best depth and every other depth (each depth represented by its
+result with the best mean).
+
+Example:
+    >>> summary = confirmation_summary(
+    ...     {"seeds": 3, "results": [
+    ...         {"depth": 1, "widths": [64], "trial": 4, "values": [0.30, 0.32, 0.31]},
+    ...         {"depth": 2, "widths": [32, 32], "trial": 9, "values": [0.20, 0.21, 0.22]}]},
+    ...     "minimize")
+    >>> summary.best_depth, summary.tests[0].other_depth, summary.tests[0].p_value < 0.05
+    (2, 1, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from optuna.study import StudyDirection
+
+from stacksearch.report.stats import t_interval
+
+__all__ = ["ConfirmRow", "WelchTest", "ConfirmationSummary", "confirmation_summary", "ALPHA"]
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class ConfirmRow:
+    """One retrained architecture: its seeds' scores, mean and 95% interval (None below 2 seeds).
+
+    ``n_failed`` counts seeds whose score was missing or not finite.
+    """
+
+    depth: int
+    widths: tuple[float, ...]
+    trial: int | None
+    values: tuple[float, ...]
+    n_failed: int
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class WelchTest:
+    """Welch's t-test of the best depth against ``other_depth``; ``p_value`` is None when it
+    cannot be computed (fewer than two seeds a side, or no variance on either side)."""
+
+    best_depth: int
+    other_depth: int
+    difference: float
+    statistic: float | None
+    p_value: float | None
+
+    @property
+    def significant(self) -> bool:
+        """True when the difference is significant at :data:`ALPHA`."""
+        return self.p_value is not None and self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class ConfirmationSummary:
+    """All retrained results, the best depth by mean, and its tests against the other depths."""
+
+    seeds: int
+    rows: tuple[ConfirmRow, ...]
+    best_depth: int | None
+    tests: tuple[WelchTest, ...]
+
+    @property
+    def confirmed(self) -> bool:
+        """True when the best depth beats every other retrained depth significantly."""
+        return bool(self.tests) and all(t.significant for t in self.tests)
+
+
+def confirmation_summary(confirmation: Mapping[str, Any], direction: str | StudyDirection) -> ConfirmationSummary:
+    """Per-result mean and 95% t-interval; Welch tests of the best depth against the others.
+
+    ``direction`` is the score's: ``"minimize"``/``"maximize"`` or a ``StudyDirection``.
+    """
+    minimize = direction in ("minimize", StudyDirection.MINIMIZE)
+    rows = tuple(_row(result) for result in confirmation.get("results", ()))
+    sign = 1.0 if minimize else -1.0
+    representative: dict[int, ConfirmRow] = {}
+    for row in (r for r in rows if r.mean is not None):
+        current = representative.get(row.depth)
+        if current is None or sign * _mean(row) < sign * _mean(current):
+            representative[row.depth] = row
+    if not representative:
+        return ConfirmationSummary(int(confirmation.get("seeds", 0)), rows, None, ())
+    best = min(representative.values(), key=lambda r: (sign * _mean(r), r.depth))
+    tests = tuple(_welch(best, other) for depth, other in sorted(representative.items()) if depth != best.depth)
+    return ConfirmationSummary(int(confirmation.get("seeds", 0)), rows, best.depth, tests)
+
+
+def _row(result: Mapping[str, Any]) -> ConfirmRow:
+    raw = list(result.get("values", ()))
+    values = tuple(float(v) for v in raw if isinstance(v, (int, float)) and math.isfinite(v))
+    interval = t_interval(values)
+    return ConfirmRow(
+        depth=int(result["depth"]),
+        widths=tuple(result.get("widths", ())),
+        trial=result.get("trial"),
+        values=values,
+        n_failed=len(raw) - len(values),
+        mean=interval[0] if interval else (values[0] if values else None),
+        low=interval[1] if interval else None,
+        high=interval[2] if interval else None,
+    )
+
+
+def _mean(row: ConfirmRow) -> float:
+    return row.mean  # type: ignore[return-value]
+
+
+def _welch(best: ConfirmRow, other: ConfirmRow) -> WelchTest:
+    difference = _mean(best) - _mean(other)
+    if len(best.values) < 2 or len(other.values) < 2:
+        return WelchTest(best.depth, other.depth, difference, None, None)
+    from scipy import stats  # scipy.stats takes seconds to import: only when a test runs
+
+    result = stats.ttest_ind(best.values, other.values, equal_var=False)
+    statistic, p_value = float(result.statistic), float(result.pvalue)
+    if not math.isfinite(p_value):
+        return WelchTest(best.depth, other.depth, difference, None, None)
+    return WelchTest(best.depth, other.depth, difference, statistic, p_value)

@@ -1,0 +1,211 @@
+"""The verdict: what the numbers say about depth versus width, and what they cannot say.
+
+Rules, in order:
+
+- a depth is called only when every searched depth has at least ``min_trials`` completed
+  trials ("too thin" otherwise), and the leader's interval over its best trials (see
+  :class:`~stacksearch.report.tables.DepthRow`) overlaps no other depth's ("overlap");
+- matched parameter counts: which depth wins each factor-2 band that holds two depths;
+- importances: PED-ANOVA's ranking, checked against fANOVA's; "indicative only" below
+  :data:`MIN_IMPORTANCE_TRIALS` scored trials (PED-ANOVA wants 5 trials in its top 10%);
+- without the confirmation step's seeds the verdict is "unconfirmed (one seed per
+  configuration)"; with them, "confirmed" needs the best depth to beat every other depth in
+  Welch's test at p < 0.05.
+
+Example:
+    >>> import optuna
+    >>> from optuna.distributions import IntDistribution
+    >>> study = optuna.create_study()
+    >>> study.add_trial(optuna.trial.create_trial(params={"depth": 1}, value=0.3,
+    ...     distributions={"depth": IntDistribution(1, 2)}))
+    >>> v = verdict(study)
+    >>> v.call, v.confirmation
+    ('single depth', 'unconfirmed (one seed per configuration)')
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from stacksearch.report.confirm import ConfirmationSummary, confirmation_summary
+from stacksearch.report.fmt import architecture, interval, number
+from stacksearch.report.importance import Importances, param_importances
+from stacksearch.report.iso import band_winners
+from stacksearch.report.tables import DepthRow, depth_summary
+from stacksearch.report.trials import StudyData, StudyLike, as_data
+
+__all__ = ["Verdict", "verdict", "MIN_TRIALS_PER_DEPTH", "MIN_IMPORTANCE_TRIALS", "UNCONFIRMED"]
+
+MIN_TRIALS_PER_DEPTH = 5
+MIN_IMPORTANCE_TRIALS = 50
+TOP_K = 5
+UNCONFIRMED = "unconfirmed (one seed per configuration)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict in words and in fields.
+
+    ``call``: ``"winner"`` (then ``winner`` is the depth), ``"overlap"``, ``"too thin"`` or
+    ``"single depth"``. ``leader`` is the depth with the best mean over its top trials,
+    whatever the call. ``confirmation``: ``"confirmed"``, ``"not confirmed"`` or
+    :data:`UNCONFIRMED`. ``lines`` are the sentences of the report, most important first.
+    """
+
+    call: str
+    winner: int | None
+    leader: int | None
+    confirmation: str
+    lines: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        """One line: the depth call and its confirmation state."""
+        calls = {
+            "winner": f"depth {self.winner} wins",
+            "overlap": f"no clear winner (depth {self.leader} leads within overlapping intervals)",
+            "too thin": "too few trials per depth to call",
+            "single depth": f"only depth {self.leader} was searched",
+        }
+        return f"{calls[self.call]}; {self.confirmation}"
+
+
+def verdict(
+    study: StudyLike,
+    importances: Importances | None = None,
+    *,
+    min_trials: int = MIN_TRIALS_PER_DEPTH,
+) -> Verdict:
+    """Write the verdict from the study's numbers (importances computed unless given)."""
+    data = as_data(study)
+    rows = depth_summary(data, top_k=TOP_K)
+    call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
+    lines = [_baseline_line(data), depth_line, _band_line(data)]
+    lines += _importance_lines(importances if importances is not None else param_importances(data))
+    confirmation, confirm_lines = _confirmation(data, leader)
+    lines += confirm_lines
+    return Verdict(call, winner, leader, confirmation, tuple(line for line in lines if line))
+
+
+def _baseline_line(data: StudyData) -> str:
+    best = data.best_of(data.scored)
+    if best is None:
+        return ""
+    text = (
+        f"The best trial (#{best.number}, {architecture(best.depth, best.widths)}) scores "
+        f"{number(best.value)} validation {data.metric}"
+    )
+    if data.baseline is None:
+        return text + " (no trivial baseline is known for this study)."
+    if data.better(best.value, data.baseline):  # type: ignore[arg-type]
+        return text + f", better than the trivial baseline {number(data.baseline)}."
+    return (
+        text + f", no better than the trivial baseline {number(data.baseline)}: no architecture "
+        "learned the task, so the depth comparisons below say little."
+    )
+
+
+def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple[str, int | None, int | None, str]:
+    if not rows:
+        return "too thin", None, None, "No completed trial has a known depth."
+    sign = 1.0 if data.minimize else -1.0
+    ranked = sorted(rows, key=lambda r: (sign * r.top_mean, r.depth))  # type: ignore[operator]
+    lead = ranked[0]
+    if len(rows) == 1:
+        return "single depth", None, lead.depth, f"Only depth {lead.depth} was searched: depths cannot be compared."
+    thin = [r for r in rows if r.n_complete < min_trials]
+    if thin:
+        listed = ", ".join(f"depth {r.depth} ({r.n_complete})" for r in thin)
+        return "too thin", None, lead.depth, (
+            f"Too few trials to call a depth: {listed} completed fewer than {min_trials} trials; "
+            f"depth {lead.depth} leads for now."
+        )
+    lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {interval(lead.top_low, lead.top_high)})"
+    overlapping = [r for r in ranked[1:] if _overlap(lead, r)]
+    if overlapping:
+        others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high)}" for r in overlapping)
+        return "overlap", None, lead.depth, (
+            f"No clear winner: {lead_text} leads, but its 95% interval overlaps {others}."
+        )
+    second = ranked[1]
+    return "winner", lead.depth, lead.depth, (
+        f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
+        f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
+    )
+
+
+def _overlap(a: DepthRow, b: DepthRow) -> bool:
+    if None in (a.top_low, a.top_high, b.top_low, b.top_high):
+        return True
+    return a.top_low <= b.top_high and b.top_low <= a.top_high  # type: ignore[operator]
+
+
+def _band_line(data: StudyData) -> str:
+    winners = band_winners(data)
+    if not winners:
+        return (
+            "No factor-2 parameter band holds two depths, so depths cannot be compared at matched "
+            "parameter counts."
+        )
+    wins = Counter(w.depth for w in winners)
+    tally = ", ".join(f"depth {d} wins {n}" for d, n in sorted(wins.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"At matched parameter counts ({len(winners)} factor-2 bands hold two or more depths): {tally}."
+
+
+def _importance_lines(result: Importances) -> list[str]:
+    if not result.ped_anova:
+        return list(result.notes)
+    lines = [f"Importance (PED-ANOVA, {result.n_trials} trials): {_ranking(result.ped_anova)}."]
+    if result.fanova is not None:
+        lines.append(f"fANOVA cross-check ({result.fanova_trials} trials): {_ranking(result.fanova)}.")
+        lines.append(_agreement(result))
+    lines += result.notes
+    if result.n_trials < MIN_IMPORTANCE_TRIALS:
+        lines.append(
+            f"Importances from {result.n_trials} trials are indicative only "
+            f"(PED-ANOVA wants at least 5 trials in its top 10%, about {MIN_IMPORTANCE_TRIALS})."
+        )
+    return lines
+
+
+def _ranking(importances: dict[str, float]) -> str:
+    return " > ".join(f"{name} {value:.2f}" for name, value in importances.items())
+
+
+def _agreement(result: Importances) -> str:
+    ped, fanova = result.ped_anova, result.fanova or {}
+    if not {"depth", "width"} <= ped.keys() or not {"depth", "width"} <= fanova.keys():
+        return "Depth and width cannot both be ranked: one of them did not vary."
+    ped_depth, fanova_depth = ped["depth"] > ped["width"], fanova["depth"] > fanova["width"]
+    if ped_depth == fanova_depth:
+        first, second = ("depth", "width") if ped_depth else ("width", "depth")
+        return f"Both evaluators rank {first} above {second}."
+    return "The evaluators disagree on depth versus width: treat their order as unresolved."
+
+
+def _confirmation(data: StudyData, leader: int | None) -> tuple[str, list[str]]:
+    if data.confirmation is None:
+        return UNCONFIRMED, [
+            f"Verdict {UNCONFIRMED}: retrain the best architecture of each depth with several seeds "
+            "(stacksearch confirm) before relying on it."
+        ]
+    summary = confirmation_summary(data.confirmation, data.direction)
+    state = "confirmed" if summary.confirmed else "not confirmed"
+    return state, [_confirmation_line(summary, leader, data.metric)]
+
+
+def _confirmation_line(summary: ConfirmationSummary, leader: int | None, metric: str) -> str:
+    if summary.best_depth is None or not summary.tests:
+        return f"Not confirmed: the {summary.seeds}-seed retraining holds fewer than two depths with scores."
+    tests = "; ".join(
+        f"vs depth {t.other_depth}: {number(t.difference)} {metric}, Welch p = {number(t.p_value, 2)}"
+        for t in summary.tests
+    )
+    moved = "" if summary.best_depth == leader else f" (the search favoured depth {leader})"
+    if summary.confirmed:
+        return f"Confirmed with {summary.seeds} seeds: depth {summary.best_depth} has the best mean{moved}; {tests}."
+    return (
+        f"Not confirmed with {summary.seeds} seeds: depth {summary.best_depth} has the best mean{moved}, "
+        f"but not significantly better than every other depth at p < 0.05 ({tests})."
+    )

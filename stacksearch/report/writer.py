@@ -1,0 +1,120 @@
+"""Write the report files, from a study object or from a storage URL and study name.
+
+Example:
+    >>> import optuna, tempfile
+    >>> study = optuna.create_study(study_name="demo")
+    >>> study.add_trial(optuna.trial.create_trial(value=0.2, user_attrs={"depth": 1, "widths": [8], "n_params": 400}))
+    >>> files = write_report(study, tempfile.mkdtemp())
+    >>> files["html"].name, files["csv"].name
+    ('report.html', 'depth_width.csv')
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from dataclasses import astuple
+from pathlib import Path
+
+import optuna
+
+from stacksearch.exceptions import StorageError
+from stacksearch.report.analysis import analyse
+from stacksearch.report.figures import render_figures
+from stacksearch.report.html import render_html
+from stacksearch.report.markdown import render_markdown
+from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
+from stacksearch.report.trials import StudyData, collect
+from stacksearch.storage import mask_url, open_storage
+
+__all__ = ["write_report", "report_for", "default_out_dir"]
+
+
+def write_report(study: optuna.Study, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``report.html``, ``depth_width.csv``, ``summary.md`` and one PNG per figure.
+
+    Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"`` and each figure's
+    name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`StorageError` when no trial
+    of ``study`` has completed.
+
+    Example:
+        >>> import stacksearch as ss                          # doctest: +SKIP
+        >>> ss.write_report(study, "reports/mine")["html"]   # doctest: +SKIP
+        PosixPath('reports/mine/report.html')
+    """
+    data = collect(study)
+    if not data.scored:
+        raise StorageError(_nothing_completed(data))
+    analysis = analyse(data)
+    figures = render_figures(
+        data,
+        cost=analysis.cost,
+        curves=analysis.curves,
+        importances=analysis.importances,
+        confirmation=analysis.confirmation,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, image in figures.items():
+        paths[name] = out / f"{name}.png"
+        paths[name].write_bytes(image)
+    paths["csv"] = out / "depth_width.csv"
+    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DEPTH_WIDTH_COLUMNS)
+        writer.writerows(["" if v is None else v for v in astuple(row)] for row in analysis.depth_width)
+    paths["summary"] = out / "summary.md"
+    paths["summary"].write_text(render_markdown(analysis, [f"{name}.png" for name in figures]), encoding="utf-8")
+    paths["html"] = out / "report.html"
+    paths["html"].write_text(render_html(analysis, figures), encoding="utf-8")
+    return paths
+
+
+def report_for(storage_url: str, study_name: str, out: str | os.PathLike[str] | None = None) -> Path:
+    """Load ``study_name`` from ``storage_url``, write its report, return the ``report.html`` path.
+
+    ``out`` defaults to ``reports/<study>/``. Raises :class:`StorageError` when the
+    database or the study does not exist (naming the studies there) or nothing completed.
+
+    Example:
+        >>> report_for("sqlite:///stacksearch.db", "adding-t50")   # doctest: +SKIP
+        PosixPath('reports/adding-t50/report.html')
+    """
+    _require_sqlite_file(storage_url)
+    storage = open_storage(storage_url, heartbeat=False)
+    names = optuna.get_all_study_names(storage)
+    if study_name not in names:
+        listed = ", ".join(sorted(names)) or "none"
+        raise StorageError(f"no study {study_name!r} in {mask_url(storage_url)}; studies there: {listed}")
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    return write_report(study, out if out is not None else default_out_dir(study_name))["html"]
+
+
+def default_out_dir(study_name: str) -> Path:
+    """``reports/<study>``, with characters unsafe in a folder name replaced by ``_``.
+
+    Example:
+        >>> default_out_dir("adding/T=50")
+        PosixPath('reports/adding_T_50')
+    """
+    return Path("reports") / re.sub(r"[^\w.-]+", "_", study_name)
+
+
+def _require_sqlite_file(url: str) -> None:
+    if not url.startswith("sqlite:///"):
+        return
+    path = url[len("sqlite:///"):].split("?")[0]
+    if path and path != ":memory:" and not Path(path).exists():
+        raise StorageError(f"no database file {path!r} for {mask_url(url)}: check the --storage URL")
+
+
+def _nothing_completed(data: StudyData) -> str:
+    states = Counter(r.state.name.lower() for r in data.trials)
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "no trials"
+    return (
+        f"study {data.study_name!r} has no completed trial ({counts}): nothing to report; "
+        "run more trials, or look at the trials' fail_reason"
+    )
