@@ -446,10 +446,14 @@ def _check_time(frame: Any, column: str, path: Path) -> None:
     if numeric.notna().all():
         times: Any = numeric.to_numpy(dtype=np.float64)
     else:
-        try:
-            times = pd.to_datetime(raw, errors="coerce", format="mixed")
-        except (ValueError, TypeError):
-            times = pd.Series(pd.NaT, index=raw.index)
+        times = pd.Series(pd.NaT, index=raw.index)
+        for kwargs in ({}, {"format": "mixed"}):  # one inferred format first: fast on big files
+            try:
+                times = pd.to_datetime(raw, errors="coerce", **kwargs)
+            except (ValueError, TypeError):
+                continue
+            if times.notna().all():
+                break
         bad = np.flatnonzero(times.isna().to_numpy())
         if len(bad):
             raise DataError(
