@@ -81,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if args.no_tracking:
         config.tracking.enabled = False
+    if args.workers is not None:
+        config.study.workers = args.workers
     data = load_study_data(config)
     stop = threading.Event()
     _install_interrupt_handler(stop)
@@ -91,7 +93,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = StudyProgress(config.study.n_trials, data.direction, console=console)
     try:
         with progress:
-            study = run_study(config, callbacks=[progress], stop=stop, data=data)
+            if config.study.workers > 1:
+                from stacksearch.workers import run_workers
+
+                study = run_workers(config, config.study.workers, callbacks=[progress], stop=stop, data=data)
+            else:
+                study = run_study(config, callbacks=[progress], stop=stop, data=data)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished trials are saved; run the same command to continue[/]")
         return 130
@@ -205,6 +212,13 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stacksearch`` command."""
     parser = argparse.ArgumentParser(
@@ -225,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
     run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
     run.add_argument("--no-report", action="store_true", help="do not write the report at the end")
+    run.add_argument("--workers", type=_positive_int, metavar="N",
+                     help="worker processes on this machine sharing the study (default: study.workers, 1)")
 
     studies = sub.add_parser("studies", help="list the studies in a storage")
     studies.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")

@@ -45,6 +45,19 @@ class StudySection(_Section):
     pruner: Literal["hyperband", "median", "none"] = "hyperband"
     multi_objective: bool = False
     workers: int = Field(1, ge=1)
+    heartbeat_interval: int = Field(10, ge=1)
+    grace_period: int = Field(30, ge=1)
+    checkpoints: bool = True
+    artifacts: str | None = None
+
+    @model_validator(mode="after")
+    def _grace_after_heartbeat(self) -> "StudySection":
+        if self.grace_period <= self.heartbeat_interval:
+            raise ValueError(
+                f"study.grace_period ({self.grace_period} s) must be longer than study.heartbeat_interval "
+                f"({self.heartbeat_interval} s), or live trials are failed as stale"
+            )
+        return self
 
 
 class BenchmarkSection(_Section):

@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
@@ -47,6 +46,9 @@ class StackedLSTMObjective:
     ``(metric, n_params)`` when ``multi_objective`` (pruning is then off: Optuna cannot
     prune multi-objective studies). Over-budget specs end PRUNED with ``reject_reason``;
     a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
+    With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
+    saved, and a trial retried after its worker died resumes from its last epoch
+    (user attribute ``resumed_from_epoch``).
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class StackedLSTMObjective:
         multi_objective: bool = False,
         listeners: Sequence[TrialListener] = (),
         verbose: int = 0,
+        checkpoints: Any = None,
     ) -> None:
         self.data = data
         self.space = space or SearchSpace()
@@ -73,6 +76,7 @@ class StackedLSTMObjective:
         self.prune = prune and not multi_objective
         self.listeners = list(listeners)
         self.verbose = verbose
+        self.checkpoints = checkpoints
 
     def _failed(self, trial: optuna.Trial, reason: str) -> float | tuple[float, float]:
         trial.set_user_attr("fail_reason", reason)
@@ -104,11 +108,11 @@ class StackedLSTMObjective:
         for listener in self.listeners:
             listener.on_trial_start(trial, spec)
 
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session(free_memory=True)  # also collects garbage
         if seed is not None:
             keras.utils.set_random_seed(seed)
         model = None
+        checkpoint = self.checkpoints.for_trial(trial) if self.checkpoints is not None else None
         try:
             model = build_stacked_lstm(spec, data)
             if model.count_params() != n_params:
@@ -121,14 +125,20 @@ class StackedLSTMObjective:
             result = fit_model(
                 model, data, epochs=self.epochs, batch_size=spec.batch_size or self.batch_size,
                 patience=self.patience, trial=trial, prune=self.prune, on_epoch_end=epoch_end,
-                verbose=self.verbose,
+                verbose=self.verbose, checkpoint=checkpoint,
             )
         except Exception as err:  # noqa: BLE001 - only resource exhaustion fails one trial
             if type(err).__name__ in _OOM_NAMES or isinstance(err, MemoryError):
+                if checkpoint is not None:
+                    checkpoint.discard()
                 del model
                 keras.backend.clear_session()
                 return self._failed(trial, f"out of memory: {str(err).splitlines()[0][:200]}")
             raise
+        if checkpoint is not None:
+            checkpoint.discard()
+            if checkpoint.resumed_from is not None:
+                trial.set_user_attr("resumed_from_epoch", checkpoint.resumed_from)
         trial.set_user_attr("epochs_trained", result.epochs_trained)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("train_seconds", round(result.train_seconds, 4))

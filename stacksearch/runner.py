@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 import threading
 import time
 import warnings
@@ -30,7 +32,7 @@ from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
 from stacksearch.space import SearchSpace
-from stacksearch.storage import mask_url, open_storage
+from stacksearch.storage import add_stale_hook, mask_url, open_storage
 
 __all__ = ["run_study", "load_study_data", "make_sampler", "make_pruner", "prepare_study", "trial_counts"]
 
@@ -121,7 +123,8 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
     """Create or resume the study (checked against the file it was made from)."""
-    storage = open_storage(config.storage_url)
+    storage = open_storage(config.storage_url, heartbeat_interval=config.study.heartbeat_interval,
+                           grace_period=config.study.grace_period)
     multi = config.study.multi_objective
     directions = [data.direction, "minimize"] if multi else [data.direction]
     name = config.study_name
@@ -163,13 +166,26 @@ def trial_counts(study: optuna.Study) -> dict[TrialState, int]:
     return counts
 
 
+def worker_label() -> str:
+    """``host:pid`` of this process (trial user attribute ``worker``; many machines share a study)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class _TargetGuard:
-    """Wraps an objective so that racing workers never run past ``n_trials``."""
+    """Wraps an objective so that racing workers never run past ``n_trials``.
+
+    A trial numbered after ``n_trials`` trials that are not FAIL (finished, running or
+    queued) is surplus: it ends FAIL with ``fail_reason`` "surplus" without training. A
+    retried trial (queued by RetryHeartbeatStaleTrialCallback) takes its dead original's
+    place, which is FAIL and no longer counts.
+    """
 
     def __init__(self, objective: Callable, n_trials: int, multi: bool) -> None:
         self.objective, self.n_trials, self.multi = objective, n_trials, multi
+        self.lost: int | None = None  # a trial another worker failed as stale while it ran here
 
     def __call__(self, trial: optuna.Trial) -> Any:
+        trial.set_user_attr("worker", worker_label())
         ahead = sum(
             1 for t in trial.study.get_trials(deepcopy=False)
             if t.number < trial.number and t.state != TrialState.FAIL
@@ -178,7 +194,11 @@ class _TargetGuard:
             trial.set_user_attr("fail_reason", f"surplus: the study already has {self.n_trials} trials")
             trial.study.stop()
             return (math.nan, math.nan) if self.multi else math.nan
-        return self.objective(trial)
+        try:
+            return self.objective(trial)
+        finally:
+            if trial.storage.get_trial(trial._trial_id).state.is_finished():
+                self.lost = trial.number
 
 
 def run_study(
@@ -213,10 +233,12 @@ def run_study(
     if tracker is not None:
         tracker.setup(study, space=config.space.model_dump(mode="json"),
                       benchmark=study.user_attrs.get("benchmark"), config=config.model_dump(mode="json"))
+        add_stale_hook(study._storage, tracker)  # a dead worker's trial: its run ends FAILED
     objective = StackedLSTMObjective(
         data, space, epochs=config.training.epochs, batch_size=config.training.batch_size,
         patience=config.training.patience, seed=config.study.seed,
         multi_objective=config.study.multi_objective, listeners=[tracker] if tracker else [],
+        checkpoints=_checkpoints(config),
     )
     guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
     all_callbacks = ([tracker] if tracker else []) + list(callbacks)
@@ -224,8 +246,22 @@ def run_study(
     return study
 
 
+def _checkpoints(config: StudyConfig) -> Any:
+    """The per-epoch checkpoint store of the study's trials (None when turned off)."""
+    if not config.study.checkpoints:
+        return None
+    from stacksearch.checkpoint import CheckpointStore
+
+    return CheckpointStore.for_config(config.storage_url, config.study.artifacts)
+
+
 def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
           callbacks: list[Callback], stop: threading.Event) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones (shared by all workers).
+
+    While the last trials run on other workers, wait and look for stale ones: a dead
+    worker's trial is failed after the grace period and queued again, and then taken here.
+    """
     target = config.study.n_trials
     deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
     while not stop.is_set():
@@ -237,7 +273,19 @@ def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
             break
         pending = counts[TrialState.RUNNING] + counts[TrialState.WAITING]
         if finished + pending >= target and counts[TrialState.WAITING] == 0:
-            optuna.storages.fail_stale_trials(study)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
             stop.wait(POLL_SECONDS)
             continue
-        study.optimize(objective, n_trials=1, callbacks=callbacks)
+        try:
+            study.optimize(objective, n_trials=1, callbacks=callbacks)
+        except Exception as err:
+            lost = getattr(objective, "lost", None)
+            if lost is None:
+                raise
+            # Another worker found this trial stale (missed heartbeats: a hung or starved
+            # worker) and queued a retry; that copy counts, this result is dropped.
+            objective.lost = None
+            _log.warning("trial %d was failed as stale by another worker while it ran here; its retry "
+                         "counts instead (%s: %s)", lost, type(err).__name__, err)

@@ -1,5 +1,14 @@
 """Optuna storage URLs: validation, password masking, and opening RDB storage.
 
+Every worker of a study opens the same RDB storage: PostgreSQL or MySQL/MariaDB for
+many machines, SQLite for one machine. Heartbeats mark a killed worker's RUNNING trial
+FAIL after ``grace_period`` seconds, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`
+queues a copy of it (same parameters, system attribute ``failed_trial``) for a surviving
+worker; hooks added with :func:`add_stale_hook` (the MLflow tracker's) run first.
+
+SQLite serves several local workers through write-ahead logging, a busy timeout and
+``BEGIN IMMEDIATE`` transactions (see docs/scaling.md for the measurements).
+
 Example:
     >>> mask_url("postgresql+psycopg://me:secret@db:5432/optuna")
     'postgresql+psycopg://me:***@db:5432/optuna'
@@ -11,9 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
 import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import optuna
 import sqlalchemy
@@ -22,13 +34,20 @@ from sqlalchemy.exc import ArgumentError
 
 from stacksearch.exceptions import ConfigError, StorageError
 
-__all__ = ["mask_url", "check_url", "open_storage", "HEARTBEAT_INTERVAL", "GRACE_PERIOD"]
+__all__ = [
+    "mask_url", "check_url", "open_storage", "is_sqlite", "add_stale_hook", "StaleTrialHandler",
+    "HEARTBEAT_INTERVAL", "GRACE_PERIOD", "SQLITE_BUSY_TIMEOUT",
+]
 
+_log = logging.getLogger(__name__)
 SCHEMES = ("sqlite", "postgresql", "mysql")
 HEARTBEAT_INTERVAL = 10
 GRACE_PERIOD = 30
+SQLITE_BUSY_TIMEOUT = 60
 _HINT = "use sqlite:///FILE.db, postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB"
 _DRIVER_EXTRA = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
+_NOT_INHERITED = ("mlflow_run_id", "fail_reason", "reject_reason", "prune_reason", "resumed_from_epoch", "worker")
+StaleHook = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
 
 def mask_url(url: str) -> str:
@@ -37,6 +56,14 @@ def mask_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether ``url`` is an SQLite URL (one machine only)."""
+    try:
+        return make_url(url).get_backend_name() == "sqlite"
+    except (ArgumentError, ValueError):
+        return False
 
 
 def check_url(url: str) -> str:
@@ -54,28 +81,107 @@ def check_url(url: str) -> str:
     return url
 
 
-def open_storage(url: str, *, heartbeat: bool = True, max_retry: int = 3) -> optuna.storages.RDBStorage:
+class StaleTrialHandler:
+    """Optuna's heartbeat-stale callback: run hooks, then retry the trial.
+
+    ``hooks`` (for example the MLflow tracker marking the dead trial's run) are called
+    with the study and the trial, now FAIL; an error in a hook is logged, never raised,
+    so the retry always happens. The retry is Optuna's own
+    :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`.
+    """
+
+    def __init__(self, max_retry: int | None = 3) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+        self.hooks: list[StaleHook] = []
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        _log.warning("trial %d lost its worker (no heartbeat): marked FAIL and queued for retry", trial.number)
+        for hook in self.hooks:
+            try:
+                hook(study, trial)
+            except Exception as err:  # noqa: BLE001 - a hook must not block the retry
+                _log.warning("stale-trial hook %r failed for trial %d: %s", hook, trial.number, err)
+        queued = copy.copy(trial)  # the copy must not claim the dead trial's MLflow run or outcome
+        queued.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in _NOT_INHERITED}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.retry(study, queued)
+
+
+def add_stale_hook(storage: optuna.storages.BaseStorage, hook: StaleHook) -> bool:
+    """Call ``hook(study, trial)`` when a trial of ``storage`` is found stale; False if unsupported."""
+    handler = getattr(storage, "heartbeat_stale_trial_callback", None)
+    if not isinstance(handler, StaleTrialHandler):
+        return False
+    if hook not in handler.hooks:
+        handler.hooks.append(hook)
+    return True
+
+
+def _serialize_sqlite(engine: sqlalchemy.engine.Engine) -> None:
+    """Make every SQLite transaction ``BEGIN IMMEDIATE`` with WAL and a busy timeout.
+
+    Optuna's transactions read, then write. Under SQLite's default deferred transactions
+    two workers can both read, and the second to write then fails at once with "database
+    is locked" (the busy timeout cannot help a reader holding a stale snapshot). Taking the
+    write lock at BEGIN makes the busy timeout apply and serialises the few writers.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened while Optuna created the tables lack the listeners
+
+
+def open_storage(
+    url: str,
+    *,
+    heartbeat: bool = True,
+    max_retry: int | None = 3,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    grace_period: int | None = GRACE_PERIOD,
+) -> optuna.storages.RDBStorage:
     """Open Optuna RDB storage at ``url`` with heartbeats and stale-trial retries.
 
-    SQLite gets a 60-second busy timeout and write-ahead logging so several local
-    workers can share one file. Unreachable servers and missing drivers raise
+    With ``heartbeat``, a RUNNING trial whose worker has sent no heartbeat for
+    ``grace_period`` seconds (default: twice ``heartbeat_interval`` when None) is failed
+    by the next worker that looks, and retried up to ``max_retry`` times. SQLite gets a
+    busy timeout, write-ahead logging and immediate transactions so several local workers
+    can share one file. Unreachable servers and missing drivers raise
     :class:`StorageError` naming the (masked) URL and the fix.
+
+    Example:
+        >>> storage = open_storage("sqlite:///:memory:", heartbeat_interval=1, grace_period=3)
+        >>> storage.heartbeat_interval, storage.grace_period
+        (1, 3)
     """
     check_url(url)
-    sqlite = make_url(url).get_backend_name() == "sqlite"
-    engine_kwargs = {"connect_args": {"timeout": 60}} if sqlite else {"pool_pre_ping": True}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry) if heartbeat else None
+    if heartbeat and (int(heartbeat_interval) < 1 or (grace_period is not None and int(grace_period) < 1)):
+        raise ConfigError(f"heartbeat interval {heartbeat_interval} and grace period {grace_period} must be whole seconds >= 1")
+    sqlite = is_sqlite(url)
+    engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}} if sqlite else {"pool_pre_ping": True}
+    handler = StaleTrialHandler(max_retry=max_retry) if heartbeat else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             storage = optuna.storages.RDBStorage(
                 url,
                 engine_kwargs=engine_kwargs,
-                heartbeat_interval=HEARTBEAT_INTERVAL if heartbeat else None,
-                grace_period=GRACE_PERIOD if heartbeat else None,
-                failed_trial_callback=retry,
+                heartbeat_interval=int(heartbeat_interval) if heartbeat else None,
+                grace_period=(int(grace_period) if grace_period is not None else None) if heartbeat else None,
+                heartbeat_stale_trial_callback=handler,
             )
     except ModuleNotFoundError as err:
         extra = _DRIVER_EXTRA.get(err.name or "", "postgres")
@@ -83,10 +189,10 @@ def open_storage(url: str, *, heartbeat: bool = True, max_retry: int = 3) -> opt
             f"storage {mask_url(url)}: database driver {err.name!r} is missing: "
             f'pip install "stacksearch[{extra}]"'
         ) from None
-    except sqlalchemy.exc.SQLAlchemyError as err:
-        reason = str(getattr(err, "orig", err)).strip().splitlines()[0]
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        cause = getattr(err, "orig", None) or err.__cause__ or err
+        reason = str(getattr(cause, "orig", cause)).strip().splitlines()[0]
         raise StorageError(f"cannot open storage {mask_url(url)}: {reason}; is the server running and the URL right?") from None
-    if sqlite:
-        with storage.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    if sqlite and make_url(url).database not in (None, "", ":memory:"):
+        _serialize_sqlite(storage.engine)
     return storage

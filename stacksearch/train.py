@@ -51,10 +51,14 @@ def _targets(data: SequenceData, split: str) -> np.ndarray:
 
 def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximize: bool,
                    patience: int | None, trial: optuna.Trial | None, prune: bool,
-                   on_epoch_end: EpochHook | None) -> Any:
+                   on_epoch_end: EpochHook | None, checkpoint: Any = None) -> Any:
     class _TrialCallback(keras_module.callbacks.Callback):
         best_weights: list | None = None
         waited = 0
+        started = 0.0
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -77,6 +81,10 @@ def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximiz
                 self.waited += 1
                 if patience is not None and self.waited >= patience:
                     self.model.stop_training = True
+            if checkpoint is not None:
+                seconds = state.train_seconds + time.perf_counter() - self.started
+                checkpoint.save(self.model, epoch, _fit_state(state, self.waited, self.model.stop_training, seconds),
+                                self.best_weights)
             if trial is not None and prune:
                 trial.report(value, epoch)
                 if trial.should_prune():
@@ -84,6 +92,34 @@ def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximiz
                     self.model.stop_training = True
 
     return _TrialCallback()
+
+
+def _fit_state(state: FitResult, waited: int, stopped: bool, seconds: float) -> dict[str, Any]:
+    """The JSON part of a checkpoint: what a resumed fit needs besides the weights."""
+    return {"history": state.history, "best_epoch": state.best_epoch, "best_value": state.best_value,
+            "epochs_trained": state.epochs_trained, "waited": waited, "stopped": bool(stopped),
+            "train_seconds": seconds}
+
+
+def _resume(checkpoint: Any, model: Any, state: FitResult, callback: Any, *, monitor: str,
+            trial: optuna.Trial | None, prune: bool, on_epoch_end: EpochHook | None) -> tuple[int, bool]:
+    """Restore a retried trial from its newest checkpoint: (first epoch to run, training done)."""
+    resume = checkpoint.load()
+    if resume is None:
+        return 0, False
+    resume.restore_model(model)
+    saved = resume.state
+    state.history = {k: list(v) for k, v in saved["history"].items()}
+    state.best_epoch, state.best_value = saved["best_epoch"], saved["best_value"]
+    state.epochs_trained, state.train_seconds = saved["epochs_trained"], saved.get("train_seconds", 0.0)
+    callback.best_weights, callback.waited = resume.best_weights, saved["waited"]
+    for epoch in range(state.epochs_trained):  # replay so pruners and listeners see every epoch
+        logs = {k: v[epoch] for k, v in state.history.items() if epoch < len(v)}
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, logs)
+        if trial is not None and prune and monitor in logs:
+            trial.report(logs[monitor], epoch)
+    return state.epochs_trained, bool(saved.get("stopped"))
 
 
 def fit_model(
@@ -97,12 +133,15 @@ def fit_model(
     prune: bool = True,
     on_epoch_end: EpochHook | None = None,
     verbose: int = 0,
+    checkpoint: Any = None,
 ) -> FitResult:
     """Train ``model`` on ``data`` and restore the weights of its best validation epoch.
 
     Each epoch the validation metric is reported to ``trial`` (when given) and pruning is
     asked; a non-finite loss stops training and sets ``diverged``; ``patience`` epochs
-    without improvement stop early.
+    without improvement stop early. With a ``checkpoint``
+    (:class:`stacksearch.checkpoint.TrialCheckpoint`) the state is saved after every epoch,
+    and a retried trial continues after the last saved epoch.
     """
     import keras
 
@@ -112,25 +151,33 @@ def fit_model(
     callback = _make_callback(
         keras, state, monitor=monitor_key(data.metric),
         maximize=get_metric(data.metric).direction == "maximize",
-        patience=patience, trial=trial, prune=prune, on_epoch_end=on_epoch_end,
+        patience=patience, trial=trial, prune=prune, on_epoch_end=on_epoch_end, checkpoint=checkpoint,
     )
+    initial_epoch, done = 0, False
+    if checkpoint is not None:
+        initial_epoch, done = _resume(checkpoint, model, state, callback, monitor=monitor_key(data.metric),
+                                      trial=trial, prune=prune, on_epoch_end=on_epoch_end)
+    earlier_seconds = state.train_seconds
     start = time.perf_counter()
-    model.fit(
-        data.x_train, _targets(data, "train"),
-        validation_data=(data.x_val, _targets(data, "val")),
-        epochs=epochs, batch_size=batch_size, callbacks=[callback], verbose=verbose, shuffle=True,
-    )
-    state.train_seconds = time.perf_counter() - start
+    if not done and initial_epoch < epochs:
+        model.fit(
+            data.x_train, _targets(data, "train"),
+            validation_data=(data.x_val, _targets(data, "val")),
+            epochs=epochs, batch_size=batch_size, callbacks=[callback], verbose=verbose, shuffle=True,
+            initial_epoch=initial_epoch,
+        )
+    state.train_seconds = earlier_seconds + time.perf_counter() - start
     if callback.best_weights is not None:
         model.set_weights(callback.best_weights)
     return state
 
 
 def score_test(model: "keras.Model", data: SequenceData, batch_size: int) -> float | None:
-    """The metric on the test split with the model's current weights (None without test data)."""
-    from stacksearch.metrics import metric as get_metric
+    """The metric on the test split with the model's current weights (None without test data).
 
+    Uses ``model.evaluate``, which reuses the validation step Keras already traced.
+    """
     if data.x_test is None:
         return None
-    predictions = model.predict(data.x_test, batch_size=batch_size, verbose=0)
-    return get_metric(data.metric).score(_targets(data, "test"), predictions)
+    scores = model.evaluate(data.x_test, _targets(data, "test"), batch_size=batch_size, verbose=0, return_dict=True)
+    return float(scores[monitor_key(data.metric).removeprefix("val_")])

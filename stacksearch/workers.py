@@ -1,0 +1,275 @@
+"""Several worker processes on this machine sharing one study (``stacksearch run --workers N``).
+
+The parent validates the study file, loads the data and creates the study, then starts N
+processes (``python -m stacksearch.workers``) that each run :func:`stacksearch.run_study`
+against the same storage; the study's ``n_trials`` target makes them stop together. Each
+worker gets ``cores // N`` framework threads and, on a machine with G GPUs, the GPU
+``i mod G`` through ``CUDA_VISIBLE_DEVICES``. Workers on other machines run the same
+command with ``--storage postgresql+psycopg://...`` (see docs/scaling.md).
+
+The worker's configuration travels in a private temporary file, never on the command
+line, so a database password in the storage URL is not visible in ``ps``.
+
+Example:
+    >>> env = worker_env(1, 4, cpus=8, gpus=["0", "1"], base={})
+    >>> env["CUDA_VISIBLE_DEVICES"], env["OMP_NUM_THREADS"], env["STACKSEARCH_WORKER"]
+    ('1', '2', '1')
+    >>> study = run_workers(load_config("studies/quickstart.yaml"), 2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import optuna
+from optuna.trial import TrialState
+
+from stacksearch.config import StudyConfig
+from stacksearch.data import SequenceData
+from stacksearch.exceptions import StackSearchError
+
+__all__ = ["run_workers", "worker_env", "visible_gpus", "cpu_count", "WORKER_ENV"]
+
+_log = logging.getLogger(__name__)
+WORKER_ENV = "STACKSEARCH_WORKER"
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
+
+
+def cpu_count() -> int:
+    """Cores this process may use (the affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def visible_gpus(env: Mapping[str, str] | None = None) -> list[str]:
+    """GPU ids workers may use: ``CUDA_VISIBLE_DEVICES`` if set, else what ``nvidia-smi -L`` lists."""
+    env = os.environ if env is None else env
+    if "CUDA_VISIBLE_DEVICES" in env:
+        return [g.strip() for g in env["CUDA_VISIBLE_DEVICES"].split(",") if g.strip() and g.strip() != "-1"]
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(l for l in out.splitlines() if l.startswith("GPU "))]
+
+
+def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Sequence[str] | None = None,
+               base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of worker ``index`` of ``n_workers``: thread limits and its GPU.
+
+    Each worker gets ``max(1, cpus // n_workers)`` threads for OpenMP, BLAS, TensorFlow,
+    JAX (XLA) and torch. With GPUs, worker i sees GPU ``gpus[i % len(gpus)]`` only, and
+    frameworks allocate GPU memory as needed so workers sharing a GPU fit.
+    """
+    env = dict(os.environ if base is None else base)
+    threads = max(1, (cpus or cpu_count()) // max(1, n_workers))
+    for name in _THREAD_VARS:
+        env[name] = str(threads)
+    env["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
+    if threads == 1:
+        flags = env.get("XLA_FLAGS", "")
+        if "intra_op_parallelism_threads" not in flags:
+            env["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+    gpus = visible_gpus(env) if gpus is None else list(gpus)
+    if gpus:
+        env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
+        env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+        env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    env[WORKER_ENV] = str(index)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+def _signal_all(procs: Sequence[subprocess.Popen], sig: int) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def run_workers(
+    config: StudyConfig,
+    n_workers: int,
+    *,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+    data: SequenceData | None = None,
+    poll_seconds: float = 1.0,
+) -> optuna.Study:
+    """Run the study with ``n_workers`` local worker processes until it reaches ``n_trials``.
+
+    ``callbacks`` get ``(study, trial)`` whenever more trials have finished (any worker).
+    Setting ``stop`` (Ctrl-C) asks every worker to stop after its running trial; a
+    KeyboardInterrupt here terminates them. A worker that dies does not stop the others:
+    its trial is failed after the grace period and retried by a surviving worker.
+    Raises :class:`StackSearchError` when every worker failed before the target.
+    """
+    from stacksearch.runner import load_study_data, prepare_study
+
+    data = data if data is not None else load_study_data(config)
+    study = prepare_study(config, data, config.space.to_space())  # created once, before the race
+    stop = stop or threading.Event()
+    worker_config = config.model_copy(deep=True)
+    worker_config.study.workers = 1
+    payload = {"config": worker_config.model_dump(mode="json"), "source": config.source}
+    gpus = visible_gpus()
+    cpus = cpu_count()
+    with tempfile.TemporaryDirectory(prefix="stacksearch-workers-") as tmp:
+        path = Path(tmp) / "config.json"
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "stacksearch.workers", "--config", str(path), "--index", str(index)],
+                env=worker_env(index, n_workers, cpus=cpus, gpus=gpus), start_new_session=True,
+            )
+            for index in range(n_workers)
+        ]
+        _log.info("started %d workers: pids %s", n_workers, [p.pid for p in procs])
+        previous_term = _forward_sigterm(stop)
+        try:
+            _supervise(study, procs, callbacks, stop, poll_seconds)
+        except BaseException:
+            _signal_all(procs, signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            raise
+        finally:
+            if previous_term is not None:
+                signal.signal(signal.SIGTERM, previous_term)
+    codes = [proc.returncode for proc in procs]
+    for index, code in enumerate(codes):
+        if code != 0:
+            _log.warning("worker %d (pid %d) ended with %s", index, procs[index].pid, _describe_exit(code))
+    done = len(_finished(study))
+    if all(code != 0 for code in codes) and done < config.study.n_trials and not stop.is_set():
+        raise StackSearchError(
+            f"all {n_workers} workers failed ({', '.join(_describe_exit(c) for c in codes)}) with "
+            f"{done}/{config.study.n_trials} trials finished; run with --workers 1 --debug to see why"
+        )
+    return study
+
+
+def _forward_sigterm(stop: threading.Event) -> Any:
+    """SIGTERM on the parent (docker stop, a batch scheduler) stops workers after their trial."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+
+
+def _supervise(study: optuna.Study, procs: list[subprocess.Popen], callbacks: Sequence[Callback],
+               stop: threading.Event, poll_seconds: float) -> None:
+    seen, forwarded = 0, False
+    while True:
+        if stop.is_set() and not forwarded:
+            _signal_all(procs, signal.SIGINT)  # each worker finishes its running trial
+            forwarded = True
+        finished = _finished(study)
+        if len(finished) != seen and callbacks:
+            last = max(finished, key=lambda t: (t.datetime_complete is not None, t.datetime_complete, t.number))
+            for callback in callbacks:
+                callback(study, last)
+        seen = len(finished)
+        if all(proc.poll() is not None for proc in procs):
+            return
+        stop.wait(poll_seconds) if not stop.is_set() else time.sleep(poll_seconds)
+
+
+def _limit_framework_threads() -> None:
+    threads = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0)
+    if threads < 1 or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        if threads >= 1 and os.environ.get("KERAS_BACKEND") == "torch":
+            import torch
+
+            torch.set_num_threads(threads)
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("TF_NUM_INTEROP_THREADS", "1")))
+    except RuntimeError:  # already initialised: the environment variables still apply
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of one worker process (started by :func:`run_workers`)."""
+    parser = argparse.ArgumentParser(prog="python -m stacksearch.workers", description="one stacksearch worker")
+    parser.add_argument("--config", required=True, help="JSON file written by run_workers")
+    parser.add_argument("--index", type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format=f"[worker {args.index}] %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+    from stacksearch.model import select_backend
+    from stacksearch.runner import run_study
+
+    payload = json.loads(Path(args.config).read_text(encoding="utf-8"))
+    config = StudyConfig.model_validate(payload["config"])
+    config.source = payload.get("source")
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        select_backend(config.backend)
+        _limit_framework_threads()
+        run_study(config, stop=stop)
+    except KeyboardInterrupt:
+        return 130
+    except StackSearchError as err:
+        print(f"[worker {args.index}] stacksearch: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
