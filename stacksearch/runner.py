@@ -118,7 +118,27 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
         "width_mode": space.width_mode,
         "training": config.training.model_dump(mode="json", exclude={"backend"}),
         "n_trials": config.study.n_trials,
+        "data_source": data_source(config),
     }
+
+
+def data_source(config: StudyConfig) -> dict[str, Any]:
+    """Where the study's data comes from, enough to load it again (``stacksearch confirm``)."""
+    if config.benchmark is not None:
+        return {"benchmark": config.benchmark.model_dump(mode="json")}
+    base = Path(config.source).parent if config.source else Path.cwd()
+    return {"data": config.data.model_dump(mode="json"), "base_dir": str(base.resolve())}
+
+
+def load_data_source(source: dict[str, Any]) -> SequenceData:
+    """Load the data a study was run on, from its ``data_source`` user attribute."""
+    from stacksearch.config import DataSection
+
+    if "benchmark" in source:
+        return benchmarks.load(source["benchmark"]["name"], **source["benchmark"].get("args", {}))
+    from stacksearch.data import load_data_section
+
+    return load_data_section(DataSection.model_validate(source["data"]), source["base_dir"])
 
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
@@ -153,7 +173,7 @@ def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -
                     "choose another --study-name or restore the original study file"
                 )
     for key, value in attrs.items():
-        if key == "n_trials" or key not in study.user_attrs:
+        if key in ("n_trials", "data_source") or key not in study.user_attrs:
             study.set_user_attr(key, value)
     return study
 
