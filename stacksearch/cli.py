@@ -49,7 +49,8 @@ def _quiet_frameworks() -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    for name in ("tensorflow", "mlflow", "alembic", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _format_value(value: float | None) -> str:
@@ -111,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config.tracking.enabled:
         console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
     if config.report.enabled and not args.no_report:
-        _write_report(study, config.report.out or f"reports/{config.study_name}")
+        _write_report(study, config.report.out, config.tracking_uri if config.tracking.enabled else None)
     return 0
 
 
@@ -138,14 +139,60 @@ def _print_best(study: Any, metric: str) -> None:
     )
 
 
-def _write_report(study: Any, out: str) -> None:
+def _write_report(study: Any, out: str | None, tracking_uri: str | None = None) -> None:
+    """Write the study's report; attach it to the MLflow parent run when tracking is on."""
+    from stacksearch.report import default_out_dir, write_report
+
+    folder = out or default_out_dir(study.study_name)
     try:
-        from stacksearch.report import write_report
-    except ImportError:
+        paths = write_report(study, folder)
+    except StackSearchError as err:
+        console.print(f"[yellow]no report: {err}[/]")
         return
-    paths = write_report(study, out)
-    shown = paths.get("html", out) if isinstance(paths, dict) else out
-    console.print(f"report: {shown}")
+    console.print(f"report: {paths['html']}")
+    if tracking_uri is not None:
+        from stacksearch.tracking import MLflowTracker
+
+        MLflowTracker(tracking_uri=tracking_uri).log_report(study, folder)
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the depth-versus-width report of a stored study."""
+    from stacksearch.report import report_for
+
+    path = report_for(_storage_url(args), args.study, args.out)
+    console.print(f"report: {path}")
+    return 0
+
+
+@command("confirm")
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Retrain the best architecture of the top depths with several seeds; update the report."""
+    import optuna
+
+    from stacksearch.confirm import confirm_study
+    from stacksearch.report import report_for
+    from stacksearch.storage import open_storage
+
+    url = _storage_url(args)
+    report_for(url, args.study, args.out)  # fails early, naming the studies, if the study is absent
+    study = optuna.load_study(study_name=args.study, storage=open_storage(url, heartbeat=False))
+
+    def show(result: dict) -> None:
+        values = ", ".join(_format_value(v) for v in result["values"])
+        console.print(f"depth {result['depth']} widths {result['widths']} (trial {result['trial']}): {values}")
+
+    confirm_study(study, top=args.top, seeds=args.seeds, on_result=show)
+    console.print(f"report: {report_for(url, args.study, args.out)}")
+    return 0
+
+
+def _storage_url(args: argparse.Namespace) -> str:
+    from stacksearch.config import DEFAULT_STORAGE
+    from stacksearch.storage import check_url
+
+    return check_url(args.storage or os.environ.get("STACKSEARCH_STORAGE") or DEFAULT_STORAGE)
 
 
 @command("studies")
@@ -154,10 +201,9 @@ def cmd_studies(args: argparse.Namespace) -> int:
     import optuna
     from optuna.trial import TrialState
 
-    from stacksearch.config import DEFAULT_STORAGE
     from stacksearch.storage import mask_url, open_storage
 
-    url = args.storage or os.environ.get("STACKSEARCH_STORAGE") or DEFAULT_STORAGE
+    url = _storage_url(args)
     storage = open_storage(url, heartbeat=False)
     summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     table = Table(title=f"studies in {mask_url(url)}")
@@ -246,6 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     studies.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
 
     sub.add_parser("benchmarks", help="list the built-in benchmarks")
+
+    report = sub.add_parser("report", help="write the depth-versus-width report of a study")
+    report.add_argument("study", metavar="STUDY", help="study name")
+    report.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    report.add_argument("--out", help="output folder (default reports/STUDY/)")
+
+    confirm = sub.add_parser("confirm", help="retrain the best architecture of each top depth with several seeds")
+    confirm.add_argument("study", metavar="STUDY", help="study name")
+    confirm.add_argument("--top", type=int, default=3, help="how many depths to confirm (best first)")
+    confirm.add_argument("--seeds", type=int, default=3, help="seeds per architecture")
+    confirm.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    confirm.add_argument("--out", help="report folder (default reports/STUDY/)")
     return parser
 
 
