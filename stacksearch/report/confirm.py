@@ -54,7 +54,7 @@ class ConfirmRow:
 @dataclass(frozen=True)
 class WelchTest:
     """Welch's t-test of the best depth against ``other_depth``; ``p_value`` is None when it
-    cannot be computed (fewer than two seeds a side, or no variance on either side)."""
+    cannot be computed (fewer than two seeds a side, or every seed equal on both sides)."""
 
     best_depth: int
     other_depth: int
@@ -125,7 +125,8 @@ def _mean(row: ConfirmRow) -> float:
 
 def _welch(best: ConfirmRow, other: ConfirmRow) -> WelchTest:
     difference = _mean(best) - _mean(other)
-    if len(best.values) < 2 or len(other.values) < 2:
+    constant = len(set(best.values)) == 1 and len(set(other.values)) == 1
+    if len(best.values) < 2 or len(other.values) < 2 or constant:
         return WelchTest(best.depth, other.depth, difference, None, None)
     from scipy import stats  # scipy.stats takes seconds to import: only when a test runs
 

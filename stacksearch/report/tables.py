@@ -296,8 +296,8 @@ def unfinished_reasons(study: StudyLike, limit: int = 10) -> list[ReasonRow]:
 class Headline:
     """The first lines of the report: the best trial beside baseline, reference and counts.
 
-    ``train_seconds`` sums the trials' training seconds; ``wall_seconds`` spans the first
-    trial's start to the last trial's end.
+    ``train_seconds`` sums the finished trials' training seconds (rejected trials never
+    trained); ``wall_seconds`` spans the first trial's start to the last trial's end.
     """
 
     study_name: str
@@ -344,7 +344,7 @@ def headline(study: StudyLike) -> Headline:
         n_rejected=states["REJECTED"],
         n_failed=states["FAIL"],
         n_running=states["RUNNING"] + states["WAITING"],
-        train_seconds=sum(r.seconds for r in data.trials if r.seconds is not None and r.state in FINISHED),
+        train_seconds=sum(r.seconds for r in data.trials if r.seconds is not None and r.state in FINISHED and not r.rejected),
         wall_seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else None,
     )
 
