@@ -204,6 +204,7 @@ def serve_ui(tracking_uri: str | None = None, port: int = 5000, *, host: str = "
     if _healthy(url):
         raise TrackingError(f"port {port} is already serving something at {url}; choose another --port")
     env = {**os.environ, "MLFLOW_BACKEND_STORE_URI": uri}  # not on the command line: ps shows that
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")  # GenAI job runners: 7 idle processes
     command = [sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port), "--workers", "1"]
     quiet = None if block else subprocess.DEVNULL
     process = subprocess.Popen(command, env=env, start_new_session=True, stdout=quiet, stderr=quiet)

@@ -61,8 +61,9 @@ class MlflowServer:
             "--artifacts-destination", str(self.folder / "artifacts"),
         ]
         with open(self.log, "ab") as log:
+            env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            cwd=self.folder)
+                                            cwd=self.folder, env=env)
         deadline = time.monotonic() + timeout
         while not self.healthy():
             if self.process.poll() is not None or time.monotonic() > deadline:
