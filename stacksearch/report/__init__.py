@@ -35,11 +35,12 @@ from stacksearch.report.tables import (
 )
 from stacksearch.report.trials import StudyData, collect
 from stacksearch.report.verdict import UNCONFIRMED, Verdict, verdict
-from stacksearch.report.writer import default_out_dir, report_for, write_report
+from stacksearch.report.writer import default_out_dir, open_study, report_for, write_report
 
 __all__ = [
     "write_report",
     "report_for",
+    "open_study",
     "default_out_dir",
     "analyse",
     "Analysis",

@@ -55,7 +55,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         _table(views.headline_view(a), css="kv", header=False),
         "<h2>Verdict</h2>",
         '<div class="verdict">',
-        f'<p class="summary">{escape(a.verdict.summary[0].upper() + a.verdict.summary[1:])}.</p>',
+        f'<p class="summary">{escape(a.verdict.sentence)}</p>',
         "<ul>", *(f"<li>{escape(line)}</li>" for line in a.verdict.lines), "</ul></div>",
         "<h2>Depth &times; width</h2>",
         _figure(f, "heatmap", "Best score per depth and width; text: best, median, completed/finished trials."),

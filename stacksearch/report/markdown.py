@@ -29,7 +29,7 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         f"# {a.headline.study_name}: depth versus width",
         _table(views.headline_view(a)),
         "## Verdict",
-        f"**{a.verdict.summary[0].upper() + a.verdict.summary[1:]}.**",
+        f"**{a.verdict.sentence}**",
         "\n".join(f"- {line}" for line in a.verdict.lines),
         "## Per depth",
         _table(views.depths_view(a)),

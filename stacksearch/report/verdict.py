@@ -70,6 +70,11 @@ class Verdict:
         }
         return f"{calls[self.call]}; {self.confirmation}"
 
+    @property
+    def sentence(self) -> str:
+        """:attr:`summary` as a sentence: capitalised, with a full stop."""
+        return f"{self.summary[0].upper()}{self.summary[1:]}."
+
 
 def verdict(
     study: StudyLike,

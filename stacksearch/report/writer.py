@@ -29,7 +29,7 @@ from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
 from stacksearch.report.trials import StudyData, collect
 from stacksearch.storage import mask_url, open_storage
 
-__all__ = ["write_report", "report_for", "default_out_dir"]
+__all__ = ["write_report", "report_for", "open_study", "default_out_dir"]
 
 
 def write_report(study: optuna.Study, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -83,14 +83,26 @@ def report_for(storage_url: str, study_name: str, out: str | os.PathLike[str] | 
         >>> report_for("sqlite:///stacksearch.db", "adding-t50")   # doctest: +SKIP
         PosixPath('reports/adding-t50/report.html')
     """
+    study = open_study(storage_url, study_name)
+    return write_report(study, out if out is not None else default_out_dir(study_name))["html"]
+
+
+def open_study(storage_url: str, study_name: str) -> optuna.Study:
+    """Load an existing study; :class:`StorageError` naming the studies there when it is absent.
+
+    Never creates anything: a missing SQLite file is an error too.
+
+    Example:
+        >>> open_study("sqlite:///stacksearch.db", "adding-t50").study_name   # doctest: +SKIP
+        'adding-t50'
+    """
     _require_sqlite_file(storage_url)
     storage = open_storage(storage_url, heartbeat=False)
     names = optuna.get_all_study_names(storage)
     if study_name not in names:
         listed = ", ".join(sorted(names)) or "none"
         raise StorageError(f"no study {study_name!r} in {mask_url(storage_url)}; studies there: {listed}")
-    study = optuna.load_study(study_name=study_name, storage=storage)
-    return write_report(study, out if out is not None else default_out_dir(study_name))["html"]
+    return optuna.load_study(study_name=study_name, storage=storage)
 
 
 def default_out_dir(study_name: str) -> Path:

@@ -13,7 +13,7 @@ import pytest
 
 import stacksearch as ss
 from stacksearch.exceptions import StackSearchError, StorageError
-from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, report_for, write_report
+from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, open_study, report_for, write_report
 from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -140,6 +140,7 @@ def test_report_for_an_unknown_study_lists_the_studies_there(workdir: Path) -> N
         optuna.create_study(storage=url, study_name=name)
     with pytest.raises(StorageError, match=r"no study 'gamma' in .*studies there: alpha, beta"):
         report_for(url, "gamma")
+    assert open_study(url, "alpha").study_name == "alpha"
 
 
 def test_report_for_a_missing_database_file_does_not_create_it(workdir: Path) -> None:
