@@ -4,7 +4,8 @@ Example:
     >>> import optuna, tempfile
     >>> study = optuna.create_study(study_name="demo")
     >>> study.add_trial(optuna.trial.create_trial(value=0.2, user_attrs={"depth": 1, "widths": [8], "n_params": 400}))
-    >>> files = write_report(study, tempfile.mkdtemp())
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     files = write_report(study, out)
     >>> files["html"].name, files["csv"].name
     ('report.html', 'depth_width.csv')
 """
