@@ -33,7 +33,7 @@ from stacksearch.report.fmt import architecture, interval, number
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import band_winners
 from stacksearch.report.tables import DepthRow, depth_summary
-from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.report.trials import FINISHED, StudyData, StudyLike, as_data
 
 __all__ = ["Verdict", "verdict", "MIN_TRIALS_PER_DEPTH", "MIN_IMPORTANCE_TRIALS", "UNCONFIRMED"]
 
@@ -86,7 +86,7 @@ def verdict(
     data = as_data(study)
     rows = depth_summary(data, top_k=TOP_K)
     call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
-    lines = [_baseline_line(data), depth_line, _band_line(data)]
+    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(data)]
     lines += _importance_lines(importances if importances is not None else param_importances(data))
     confirmation, confirm_lines = _confirmation(data, leader)
     lines += confirm_lines
@@ -138,6 +138,15 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
         f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
         f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
     )
+
+
+def _uncompared_line(data: StudyData, rows: list[DepthRow]) -> str:
+    searched = {r.depth for r in data.trials if r.state in FINISHED and r.depth is not None}
+    missing = sorted(searched - {row.depth for row in rows})
+    if not missing:
+        return ""
+    listed = ", ".join(str(d) for d in missing)
+    return f"Depth {listed}: no completed trial (all pruned, rejected or failed), so not compared."
 
 
 def _overlap(a: DepthRow, b: DepthRow) -> bool:

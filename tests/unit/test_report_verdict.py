@@ -50,6 +50,14 @@ def test_clearly_separated_depths_name_a_winner_but_stay_unconfirmed() -> None:
     assert any(line.startswith(f"Verdict {UNCONFIRMED}") for line in v.lines)
 
 
+def test_depths_without_a_completed_trial_are_named_as_not_compared() -> None:
+    study = depth_study(SEPARATED)
+    study.add_trial(trial(4, 256, state=PRUNED, reject_reason="over max_params"))
+    v = verdict(study)
+    assert v.winner == 2
+    assert "Depth 4: no completed trial (all pruned, rejected or failed), so not compared." in v.lines
+
+
 def test_pruned_trials_never_enter_the_scores() -> None:
     study = depth_study(SEPARATED)
     for _ in range(10):
@@ -69,6 +77,7 @@ def test_matched_parameter_line_counts_band_wins() -> None:
     study = study_of(trial(1, 8, 0.3, n_params=5000), trial(2, 8, 0.2, n_params=6000),
                      trial(1, 8, 0.1, n_params=9000), trial(2, 8, 0.2, n_params=10000))
     assert "depth 1 wins 1, depth 2 wins 1" in verdict(study).lines[2]
+    assert verdict(study).lines[2].startswith("At matched parameter counts (2 factor-2 bands hold two or more depths)")
 
 
 def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
