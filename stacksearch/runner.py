@@ -70,7 +70,7 @@ def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.Bas
 
 def _geometric(lo: float, hi: float, count: int, integer: bool) -> list:
     values = np.geomspace(lo, hi, count) if lo > 0 else np.linspace(lo, hi, count)
-    return sorted({int(round(v)) for v in values}) if integer else [float(f"{v:.3g}") for v in values]
+    return sorted({int(round(v)) for v in values}) if integer else sorted({float(f"{v:.3g}") for v in values})
 
 
 def grid_for(space: SearchSpace) -> dict[str, list]:
