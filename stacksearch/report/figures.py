@@ -24,6 +24,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from stacksearch.report.confirm import ConfirmationSummary
 from stacksearch.report.curves import Curve, LearningCurves
@@ -177,6 +178,7 @@ def curves_figure(data: StudyData, curves: LearningCurves) -> Figure | None:
             ax.plot(curve.steps, curve.values, marker=".", markersize=3, label=_curve_label(curve))
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=7)
     axes[0].set_ylabel(f"validation {data.metric}")
     _log_if_wide(axes[0], [v for curve in curves.top + curves.best_per_depth for v in curve.values])
@@ -200,6 +202,7 @@ def history_figure(data: StudyData) -> Figure | None:
     unfinished = len(data.trials) - len(scored)
     ax.set_title(f"optimisation history ({unfinished} trials not completed are not drawn)", fontsize=9)
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"validation {data.metric}")
     ax.legend(fontsize=8)
     figure.tight_layout()
