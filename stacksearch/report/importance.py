@@ -74,10 +74,10 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
     data = as_data(study)
     records = [r for r in data.scored if r.depth is not None and r.widths]
     if len(records) < 2:
-        return Importances({}, None, len(records), 0, (), ("importances not computed: fewer than two scored trials",))
+        return Importances({}, None, len(records), 0, (), ("Importances not computed: fewer than two scored trials with a known depth and width.",))
     distributions, dropped = _distributions(records)
     if not distributions:
-        return Importances({}, None, len(records), 0, dropped, ("importances not computed: no parameter varied",))
+        return Importances({}, None, len(records), 0, dropped, ("Importances not computed: no parameter varied.",))
     sign = 1.0 if data.minimize else -1.0
     trials = [_derived(r, distributions, sign) for r in records]
     ped = _evaluate(trials, PedAnovaImportanceEvaluator())
@@ -87,9 +87,9 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
         fanova: dict[str, float] | None = _evaluate(sample, FanovaImportanceEvaluator(n_trees=32, max_depth=6, seed=seed))
     except ImportError:
         fanova = None
-        notes.append("fANOVA cross-check skipped: it needs scikit-learn (pip install scikit-learn)")
+        notes.append("fANOVA cross-check skipped: it needs scikit-learn (pip install scikit-learn).")
     if fanova is not None and len(sample) < len(trials):
-        notes.append(f"fANOVA ran on a random subsample of {len(sample)} of {len(trials)} scored trials")
+        notes.append(f"fANOVA ran on a random subsample of {len(sample)} of {len(trials)} scored trials.")
     return Importances(ped, fanova, len(trials), len(sample) if fanova is not None else 0, dropped, tuple(notes))
 
 

@@ -132,7 +132,7 @@ def test_parameters_that_do_not_vary_are_dropped_and_named() -> None:
 def test_too_few_trials_give_no_importances_and_say_why() -> None:
     result = param_importances(study_of(trial(1, 8, 0.5)))
     assert result.ped_anova == {} and result.fanova is None
-    assert result.notes == ("importances not computed: fewer than two scored trials",)
+    assert result.notes == ("Importances not computed: fewer than two scored trials with a known depth and width.",)
 
 
 def test_fanova_is_skipped_with_a_note_without_scikit_learn(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,7 +148,7 @@ def test_fanova_is_skipped_with_a_note_without_scikit_learn(monkeypatch: pytest.
 def test_fanova_subsamples_large_studies_and_says_so() -> None:
     result = param_importances(depth_study(SEPARATED), max_fanova_trials=5)
     assert result.fanova_trials == 5 and result.n_trials == 12
-    assert result.notes == ("fANOVA ran on a random subsample of 5 of 12 scored trials",)
+    assert result.notes == ("fANOVA ran on a random subsample of 5 of 12 scored trials.",)
 
 
 # learning curves
