@@ -5,7 +5,8 @@ Rules, in order:
 - a depth is called only when every searched depth has at least ``min_trials`` completed
   trials ("too thin" otherwise), and the leader's interval over its best trials (see
   :class:`~stacksearch.report.tables.DepthRow`) overlaps no other depth's ("overlap");
-- matched parameter counts: which depth wins each factor-2 band that holds two depths;
+- matched parameter counts: which depth wins each factor-2 band that holds two depths,
+  and a warning when the overall winner is not the depth that wins the most bands;
 - importances: PED-ANOVA's ranking, checked against fANOVA's; "indicative only" below
   :data:`MIN_IMPORTANCE_TRIALS` scored trials (PED-ANOVA wants 5 trials in its top 10%);
 - without the confirmation step's seeds the verdict is "unconfirmed (one seed per
@@ -86,7 +87,7 @@ def verdict(
     data = as_data(study)
     rows = depth_summary(data, top_k=TOP_K)
     call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
-    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(data)]
+    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(data, winner)]
     lines += _importance_lines(importances if importances is not None else param_importances(data))
     confirmation, confirm_lines = _confirmation(data, leader)
     lines += confirm_lines
@@ -155,7 +156,7 @@ def _overlap(a: DepthRow, b: DepthRow) -> bool:
     return a.top_low <= b.top_high and b.top_low <= a.top_high  # type: ignore[operator]
 
 
-def _band_line(data: StudyData) -> str:
+def _band_line(data: StudyData, winner: int | None) -> str:
     winners = band_winners(data)
     if not winners:
         return (
@@ -164,7 +165,10 @@ def _band_line(data: StudyData) -> str:
         )
     wins = Counter(w.depth for w in winners)
     tally = ", ".join(f"depth {d} wins {n}" for d, n in sorted(wins.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"At matched parameter counts ({len(winners)} factor-2 bands hold two or more depths): {tally}."
+    line = f"At matched parameter counts ({len(winners)} factor-2 bands hold two or more depths): {tally}."
+    if winner is not None and wins[winner] < max(wins.values()):
+        line += f" Depth {winner} wins overall but not the most bands: its lead may come from size, not depth."
+    return line
 
 
 def _importance_lines(result: Importances) -> list[str]:

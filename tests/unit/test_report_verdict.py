@@ -80,6 +80,17 @@ def test_matched_parameter_line_counts_band_wins() -> None:
     assert verdict(study).lines[2].startswith("At matched parameter counts (2 factor-2 bands hold two or more depths)")
 
 
+def test_a_winner_that_loses_the_matched_bands_is_flagged() -> None:
+    trials = [trial(2, 8, 0.10 + 0.01 * i, n_params=60000) for i in range(5)]  # depth 2 only big
+    trials += [trial(1, 8, 0.50 + 0.01 * i, n_params=5000) for i in range(5)]
+    trials += [trial(2, 8, 0.60 + 0.01 * i, n_params=5000 + 100 * i) for i in range(5)]  # loses small bands
+    trials += [trial(1, 8, 0.40, n_params=20000), trial(2, 8, 0.45, n_params=20000)]
+    v = verdict(study_of(*trials))
+    assert v.winner == 2
+    band = next(line for line in v.lines if line.startswith("At matched"))
+    assert band.endswith("depth 1 wins 2. Depth 2 wins overall but not the most bands: its lead may come from size, not depth.")
+
+
 def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
     confirmed = {"seeds": 3, "results": [
         {"depth": 1, "widths": [8], "trial": 0, "values": [0.50, 0.52, 0.51]},
