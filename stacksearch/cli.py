@@ -60,6 +60,9 @@ def _format_value(value: float | None) -> str:
 def _install_interrupt_handler(stop: threading.Event) -> None:
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
+            import optuna
+
+            optuna.logging.set_verbosity(optuna.logging.ERROR)  # no traceback for the failed trial
             signal.signal(signal.SIGINT, signal.default_int_handler)
             raise KeyboardInterrupt
         stop.set()
