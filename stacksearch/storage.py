@@ -112,7 +112,8 @@ class StaleTrialHandler:
 
 def add_stale_hook(storage: optuna.storages.BaseStorage, hook: StaleHook) -> bool:
     """Call ``hook(study, trial)`` when a trial of ``storage`` is found stale; False if unsupported."""
-    handler = getattr(storage, "heartbeat_stale_trial_callback", None)
+    getter = getattr(storage, "get_heartbeat_stale_trial_callback", None)  # also through Optuna's cache
+    handler = getter() if getter is not None else None
     if not isinstance(handler, StaleTrialHandler):
         return False
     if hook not in handler.hooks:
