@@ -125,9 +125,11 @@ def _require_sqlite_file(url: str) -> None:
 
 
 def _nothing_completed(data: StudyData) -> str:
+    if not data.trials:
+        return f"study {data.study_name!r} has no trials yet: nothing to report"
     states = Counter(r.state.name.lower() for r in data.trials)
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "no trials"
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
     return (
         f"study {data.study_name!r} has no completed trial ({counts}): nothing to report; "
-        "run more trials, or look at the trials' fail_reason"
+        "run more trials, or look at the trials' fail_reason and reject_reason"
     )

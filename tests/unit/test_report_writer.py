@@ -123,6 +123,8 @@ def test_no_completed_trial_is_a_clear_user_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=r"no completed trial \(1 fail, 1 pruned\)"):
         write_report(study, tmp_path)
     assert not list(tmp_path.iterdir())
+    with pytest.raises(StorageError, match="has no trials yet"):
+        write_report(study_of(), tmp_path)
 
 
 def test_report_for_loads_the_study_and_writes_to_reports_by_default(workdir: Path) -> None:
