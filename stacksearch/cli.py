@@ -261,6 +261,41 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("ui")
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the MLflow UI on 127.0.0.1 against a study's tracking URI; print its address."""
+    from stacksearch.config import DEFAULT_TRACKING_URI, load_config
+    from stacksearch.tracking import serve_ui
+
+    uri = args.tracking_uri
+    if uri is None and args.study_file is not None:
+        uri = load_config(args.study_file).tracking_uri
+    serve_ui(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI, args.port,
+             echo=lambda text: console.print(text, soft_wrap=True, markup=False))
+    return 0
+
+
+@command("sync-mlflow")
+def cmd_sync_mlflow(args: argparse.Namespace) -> int:
+    """Backfill MLflow from Optuna storage: one complete run per finished trial, no duplicates."""
+    import optuna
+
+    from stacksearch.exceptions import StorageError
+    from stacksearch.storage import mask_url, open_storage
+    from stacksearch.tracking import MLflowTracker, sync_mlflow
+
+    url = _storage_url(args)
+    storage = open_storage(url)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    if args.study not in names:
+        raise StorageError(f"no study {args.study!r} in {mask_url(url)}; studies there: {', '.join(names) or 'none'}")
+    study = optuna.load_study(study_name=args.study, storage=storage)
+    tracker = MLflowTracker(tracking_uri=args.tracking_uri, experiment=args.experiment)
+    result = sync_mlflow(study, tracker, kill_running=args.kill_running)
+    console.print(f"mlflow {mask_url(tracker.tracking_uri)}, study {args.study}: {result}", soft_wrap=True, markup=False)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -307,6 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--seeds", type=int, default=3, help="seeds per architecture")
     confirm.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
     confirm.add_argument("--out", help="report folder (default reports/STUDY/)")
+
+    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 and print its address")
+    ui.add_argument("study_file", metavar="STUDY.yaml", nargs="?", help="use this study file's tracking URI")
+    ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    ui.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+
+    sync = sub.add_parser("sync-mlflow", help="log to MLflow the trials whose runs are missing or stale")
+    sync.add_argument("study", metavar="STUDY", help="study name")
+    sync.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    sync.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+    sync.add_argument("--experiment", help="MLflow experiment (default: the study name)")
+    sync.add_argument("--kill-running", action="store_true",
+                      help="end as KILLED the runs of trials still RUNNING (when no worker runs any more)")
     return parser
 
 

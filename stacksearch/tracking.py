@@ -206,7 +206,7 @@ class MLflowTracker:
             name, attrs = study.study_name, study.user_attrs
             context = self._contexts.get(name)
             if context is None:
-                experiment_id = self._experiment(self.experiment or name, name)
+                experiment_id = self._experiment(self.experiment or self._known_experiment(attrs, name) or name, name)
                 parent = self._parent_from_attrs(attrs, experiment_id, study_key(name))
                 parent = parent or self._parent(experiment_id, study_key(name), name)
                 context = StudyContext(name, study_key(name), experiment_id, parent.info.run_id)
@@ -222,6 +222,19 @@ class MLflowTracker:
                 self._describe(context, self._call(self.client.get_run, context.parent_run_id),
                                attrs, space, benchmark, config)
             return context
+
+    def _known_experiment(self, attrs: dict, study_name: str) -> str | None:
+        """The name of the experiment this study logged to before, if it is in this store."""
+        experiment_id = attrs.get("mlflow_experiment_id")
+        if not experiment_id:
+            return None
+        try:
+            found = self._call(self.client.get_experiment, experiment_id)
+        except Unavailable:
+            raise
+        except Exception:  # noqa: BLE001 - another tracking store: not this one
+            return None
+        return found.name if found is not None and found.tags.get(TAG_STUDY) == study_name else None
 
     def _describe(self, context: StudyContext, parent: "Run", attrs: dict, space: dict | None,
                   benchmark: dict | None, config: dict | None) -> None:
@@ -352,9 +365,14 @@ class MLflowTracker:
         return run.info.run_id
 
     def on_trial_start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
-        """Create the trial's run ``trial-<number>`` now and log its parameters."""
-        name = trial.study.study_name
-        self._guarded("trial start", name, trial.number, self._start, trial, spec)
+        """Create the trial's run ``trial-<number>`` now (its parameters go with the first epochs)."""
+        study = getattr(trial, "study", None)  # a FixedTrial has no study: nothing to track
+        if study is not None:
+            self._guarded("trial start", study.study_name, trial.number, self._start, trial, spec)
+
+    def _live_run(self, trial: optuna.Trial) -> LiveRun | None:
+        study = getattr(trial, "study", None)
+        return None if study is None else self._live.get((study.study_name, trial.number))
 
     def _start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
         context = self._context(trial.study)
@@ -365,7 +383,7 @@ class MLflowTracker:
 
     def on_epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
         """Log one epoch's Keras metrics at ``step=epoch`` (sent at most every ``flush_every`` s)."""
-        live = self._live.get((trial.study.study_name, trial.number))
+        live = self._live_run(trial)
         if live is None:
             return
         from mlflow.entities import Metric
@@ -387,7 +405,7 @@ class MLflowTracker:
 
     def on_trial_end(self, trial: optuna.Trial, model: "keras.Model | None", value: float | None) -> None:
         """Log the trial's model (with its best weights) if ``log_models`` asks for it."""
-        live = self._live.get((trial.study.study_name, trial.number))
+        live = self._live_run(trial)
         if model is None or live is None or self.log_models == "none":
             return
         if self.log_models == "best" and not improves(trial.study, value):

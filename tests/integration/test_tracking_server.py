@@ -140,3 +140,29 @@ def test_real_training_logs_a_loadable_best_model(tmp_path: Path, tracking_uri: 
     assert predictions.shape == (4, 1) and np.isfinite(predictions).all()
     history = tracker.client.get_metric_history(best.info.run_id, "val_loss")
     assert len(history) == study.best_trial.user_attrs["epochs_trained"]
+
+
+def test_cli_ui_serves_the_tracking_store_and_stops_on_ctrl_c(tmp_path: Path, mlflow_db_template: Path) -> None:
+    import signal
+    import urllib.request
+
+    from tests.conftest_mlflow import copy_db, free_port
+
+    uri = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
+    port = free_port()
+    ui = subprocess.Popen([sys.executable, "-m", "stacksearch.cli", "ui", "--port", str(port), "--tracking-uri", uri],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        line = ""
+        deadline = time.monotonic() + 180
+        while "MLflow UI:" not in line:
+            assert time.monotonic() < deadline and ui.poll() is None, line
+            line = ui.stdout.readline()
+        assert f"MLflow UI: http://127.0.0.1:{port}" in line and uri in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        ui.send_signal(signal.SIGINT)
+        assert ui.wait(60) == 0
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)

@@ -248,3 +248,30 @@ def test_a_deleted_parent_is_replaced_once(tmp_path: Path, sqlite_uri: str) -> N
 def test_no_password_in_repr_or_warnings(tmp_path: Path) -> None:
     tracker = MLflowTracker(f"http://me:{SECRET}@127.0.0.1:9", retry=FAST)
     assert SECRET not in repr(tracker)
+
+
+def test_cli_sync_mlflow_backfills_and_names_a_missing_study(tmp_path: Path, sqlite_uri: str, capsys) -> None:
+    from stacksearch.cli import main
+
+    study = new_study(tmp_path, "cli-sync")
+    study.optimize(scripted_objective([], {1: Script(end="prune")}), n_trials=3)  # tracking was off
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    args = ["sync-mlflow", "cli-sync", "--storage", storage, "--tracking-uri", sqlite_uri]
+    assert main(args) == 0
+    assert "created 3" in capsys.readouterr().out
+    study = optuna.load_study(study_name="cli-sync", storage=storage)
+    check_tree(MLflowTracker(sqlite_uri).client, study)
+    assert main(args) == 0
+    assert "created 0, updated 0, killed 0, removed 0, unchanged 3" in capsys.readouterr().out
+    assert main(["sync-mlflow", "nope", "--storage", storage, "--tracking-uri", sqlite_uri]) == 2
+    err = capsys.readouterr().err
+    assert "no study 'nope'" in err and "cli-sync" in err
+
+
+def test_a_later_tracker_finds_a_custom_experiment_from_the_study(tmp_path: Path, sqlite_uri: str) -> None:
+    study = new_study(tmp_path)
+    MLflowTracker(sqlite_uri, experiment="custom").setup(study, space={}, benchmark=None)
+    later = MLflowTracker(sqlite_uri)  # as `stacksearch sync-mlflow` or the report upload make it
+    later.setup(study, space={}, benchmark=None)
+    assert later._contexts[study.study_name].experiment_id == study.user_attrs["mlflow_experiment_id"]
+    assert len(later.client.search_experiments()) == 2  # Default and custom: no new one
