@@ -41,7 +41,8 @@ from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import StackSearchError
 
-__all__ = ["run_workers", "worker_env", "visible_gpus", "cpu_count", "WORKER_ENV"]
+__all__ = ["run_workers", "worker_env", "worker_command", "write_worker_config", "read_worker_config",
+           "visible_gpus", "cpu_count", "WORKER_ENV"]
 
 _log = logging.getLogger(__name__)
 WORKER_ENV = "STACKSEARCH_WORKER"
@@ -100,6 +101,30 @@ def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Seq
     return env
 
 
+def worker_command(config_file: str | Path, index: int) -> list[str]:
+    """The command line of worker ``index``: no URL on it, so ``ps`` shows no password."""
+    return [sys.executable, "-m", "stacksearch.workers", "--config", str(config_file), "--index", str(index)]
+
+
+def write_worker_config(config: StudyConfig, path: Path) -> Path:
+    """Write what every worker runs (``study.workers`` set to 1) to ``path``, readable by this user only."""
+    worker_config = config.model_copy(deep=True)
+    worker_config.study.workers = 1
+    payload = {"config": worker_config.model_dump(mode="json"), "source": config.source}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle)
+    return path
+
+
+def read_worker_config(path: str | Path) -> StudyConfig:
+    """The :class:`StudyConfig` written by :func:`write_worker_config` (validated again)."""
+    payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    config = StudyConfig.model_validate(payload["config"])
+    config.source = payload.get("source")
+    return config
+
+
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
 
@@ -144,20 +169,13 @@ def run_workers(
     data = data if data is not None else load_study_data(config)
     study = prepare_study(config, data, config.space.to_space())  # created once, before the race
     stop = stop or threading.Event()
-    worker_config = config.model_copy(deep=True)
-    worker_config.study.workers = 1
-    payload = {"config": worker_config.model_dump(mode="json"), "source": config.source}
     gpus = visible_gpus()
     cpus = cpu_count()
     with tempfile.TemporaryDirectory(prefix="stacksearch-workers-") as tmp:
-        path = Path(tmp) / "config.json"
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(payload), encoding="utf-8")
+        path = write_worker_config(config, Path(tmp) / "config.json")
         procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "stacksearch.workers", "--config", str(path), "--index", str(index)],
-                env=worker_env(index, n_workers, cpus=cpus, gpus=gpus), start_new_session=True,
-            )
+            subprocess.Popen(worker_command(path, index), env=worker_env(index, n_workers, cpus=cpus, gpus=gpus),
+                             start_new_session=True)
             for index in range(n_workers)
         ]
         _log.info("started %d workers: pids %s", n_workers, [p.pid for p in procs])
@@ -247,9 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from stacksearch.model import select_backend
     from stacksearch.runner import run_study
 
-    payload = json.loads(Path(args.config).read_text(encoding="utf-8"))
-    config = StudyConfig.model_validate(payload["config"])
-    config.source = payload.get("source")
+    config = read_worker_config(args.config)
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:

@@ -1,0 +1,80 @@
+"""Local workers: thread limits, GPU assignment, the worker's config file, the CLI flag, checkpoint folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folder
+from stacksearch.cli import build_parser
+from stacksearch.config import StudyConfig
+from stacksearch.workers import read_worker_config, visible_gpus, worker_command, worker_env, write_worker_config
+
+
+@pytest.mark.parametrize("n_workers, cpus, threads", [(1, 2, 2), (2, 2, 1), (4, 2, 1), (4, 16, 4), (3, 16, 5)])
+def test_each_worker_gets_its_share_of_the_cores(n_workers, cpus, threads):
+    env = worker_env(0, n_workers, cpus=cpus, gpus=[], base={})
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        assert env[name] == str(threads)
+    assert int(env["TF_NUM_INTEROP_THREADS"]) <= 2
+    assert ("intra_op_parallelism_threads=1" in env.get("XLA_FLAGS", "")) == (threads == 1)
+    assert "CUDA_VISIBLE_DEVICES" not in env
+
+
+def test_worker_i_sees_gpu_i_mod_g():
+    seen = [worker_env(i, 5, cpus=16, gpus=["0", "1"], base={})["CUDA_VISIBLE_DEVICES"] for i in range(5)]
+    assert seen == ["0", "1", "0", "1", "0"]
+    env = worker_env(1, 2, cpus=16, gpus=["3", "5"], base={"XLA_PYTHON_CLIENT_PREALLOCATE": "true"})
+    assert env["CUDA_VISIBLE_DEVICES"] == "5" and env["STACKSEARCH_WORKER"] == "1"
+    assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"  # the user's choice is kept
+    assert env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+
+
+def test_visible_gpus_respects_cuda_visible_devices():
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "2,3"}) == ["2", "3"]
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": ""}) == []
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "-1"}) == []
+
+
+def test_worker_config_round_trips_privately_and_never_reaches_the_command_line(tmp_path):
+    url = "postgresql+psycopg://me:hunter2@db:5432/optuna"
+    config = StudyConfig.model_validate({
+        "benchmark": {"name": "adding", "args": {"length": 10}},
+        "study": {"name": "s", "n_trials": 7, "workers": 4, "storage": url, "heartbeat_interval": 2,
+                  "grace_period": 9, "artifacts": "/shared/ckpt"},
+        "space": {"depth": [1, 3], "batch_size": [32, 64]},
+    })
+    config.source = str(tmp_path / "s.yaml")
+    path = write_worker_config(config, tmp_path / "config.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    back = read_worker_config(path)
+    assert back.study.workers == 1 and back.source == config.source
+    assert back.model_dump(exclude={"study": {"workers"}}) == config.model_dump(exclude={"study": {"workers"}})
+    assert "hunter2" not in " ".join(worker_command(path, 3))
+
+
+def test_cli_run_has_a_workers_flag():
+    parser = build_parser()
+    assert parser.parse_args(["run", "s.yaml", "--workers", "4"]).workers == 4
+    assert parser.parse_args(["run", "s.yaml"]).workers is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "s.yaml", "--workers", "0"])
+
+
+def test_worker_entry_point_starts(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "stacksearch.workers", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "--config" in out and "--index" in out
+
+
+def test_checkpoint_folder_defaults_and_overrides(tmp_path, monkeypatch):
+    monkeypatch.delenv(ARTIFACTS_ENV, raising=False)
+    assert default_folder(f"sqlite:///{tmp_path}/study.db") == tmp_path / "study.db.artifacts"
+    assert str(default_folder("postgresql+psycopg://u:p@h/db")) == "stacksearch-artifacts"
+    assert CheckpointStore.for_config("sqlite:///x.db", "/shared/ckpt").folder == CheckpointStore("/shared/ckpt").folder
+    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "env"))
+    assert CheckpointStore.for_config("sqlite:///x.db", "/shared/ckpt").folder == tmp_path / "env"
