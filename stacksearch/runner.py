@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -52,9 +53,26 @@ def load_study_data(config: StudyConfig) -> SequenceData:
     return load_data_section(config.data, base)
 
 
+def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
+    """The sampler seed of this worker: ``seed`` alone, offset for worker k of several.
+
+    Workers with one seed would propose the same random (start-up) trials. ``worker`` (by
+    default ``STACKSEARCH_WORKER``, which ``--workers N`` sets to 0..N-1) makes each worker's
+    stream differ, reproducibly; ``auto`` uses host and process id (compose replicas,
+    machines). Training seeds stay ``seed + trial.number`` whichever worker runs a trial.
+    """
+    worker = os.environ.get("STACKSEARCH_WORKER", "") if worker is None else worker
+    if seed is None or worker in ("", "0"):
+        return seed
+    if worker == "auto":
+        worker = worker_label()
+    index = int(worker) if worker.isdigit() else zlib.crc32(worker.encode())
+    return (seed + 7919 * index) % (2**32)
+
+
 def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
     """Seeded multivariate TPE (grouped for per-layer widths), random, or grid."""
-    seed = config.study.seed
+    seed = sampler_seed(config.study.seed)
     kind = config.study.sampler
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)

@@ -95,7 +95,8 @@ def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Seq
         env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    env[WORKER_ENV] = str(index)
+    if env.get(WORKER_ENV) != "auto":  # auto: several hosts run --workers N; host:pid tells them apart
+        env[WORKER_ENV] = str(index)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env

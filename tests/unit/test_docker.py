@@ -87,6 +87,7 @@ def test_worker_command_is_a_valid_stacksearch_run(compose, name):
     assert PASSWORD not in mask_url(config.storage_url)
     assert config.tracking_uri == "http://mlflow:5000"
     assert service["environment"]["STACKSEARCH_ARTIFACTS"].startswith("/artifacts/")
+    assert service["environment"]["STACKSEARCH_WORKER"] == "auto"  # replicas must not sample alike
     assert any(v.startswith("artifacts:/artifacts") for v in service["volumes"])  # shared: retries resume
     assert PASSWORD not in " ".join(command)
 

@@ -12,6 +12,7 @@ import pytest
 from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folder
 from stacksearch.cli import build_parser
 from stacksearch.config import StudyConfig
+from stacksearch.runner import make_sampler, sampler_seed
 from stacksearch.workers import read_worker_config, visible_gpus, worker_command, worker_env, write_worker_config
 
 
@@ -78,3 +79,20 @@ def test_checkpoint_folder_defaults_and_overrides(tmp_path, monkeypatch):
     assert CheckpointStore.for_config("sqlite:///x.db", "/shared/ckpt").folder == CheckpointStore("/shared/ckpt").folder
     monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "env"))
     assert CheckpointStore.for_config("sqlite:///x.db", "/shared/ckpt").folder == tmp_path / "env"
+
+
+def test_workers_sharing_a_seed_propose_different_trials(monkeypatch):
+    import optuna
+
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"seed": 5, "sampler": "random"}})
+    space = config.space.to_space()
+    first = []
+    for worker in ("0", "1", "2"):
+        monkeypatch.setenv("STACKSEARCH_WORKER", worker)
+        study = optuna.create_study(sampler=make_sampler(config, space))
+        first.append(study.ask().suggest_float("learning_rate", 1e-4, 1e-2, log=True))
+    assert len(set(first)) == 3
+    assert sampler_seed(5, "") == sampler_seed(5, "0") == 5  # one worker: the seed as given
+    assert sampler_seed(5, "1") == sampler_seed(5, "1") != sampler_seed(5, "2")
+    assert sampler_seed(None, "3") is None and sampler_seed(5, "auto") != 5
+    assert worker_env(0, 2, cpus=2, gpus=[], base={"STACKSEARCH_WORKER": "auto"})["STACKSEARCH_WORKER"] == "auto"
