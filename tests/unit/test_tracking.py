@@ -275,3 +275,19 @@ def test_a_later_tracker_finds_a_custom_experiment_from_the_study(tmp_path: Path
     later.setup(study, space={}, benchmark=None)
     assert later._contexts[study.study_name].experiment_id == study.user_attrs["mlflow_experiment_id"]
     assert len(later.client.search_experiments()) == 2  # Default and custom: no new one
+
+
+def test_stale_trial_hook_ends_a_dead_workers_run_failed(tmp_path: Path, sqlite_uri: str) -> None:
+    study = new_study(tmp_path)
+    dead_worker = MLflowTracker(sqlite_uri)
+    dead_worker.setup(study, space={}, benchmark=None)
+    trial = study.ask()
+    dead_worker.on_trial_start(trial, ArchSpec_for(trial))
+    dead_worker.on_epoch_end(trial, 0, {"loss": 1.0, "val_loss": 1.0})
+    study.tell(trial, state=TrialState.FAIL)  # what fail_stale_trials does on another worker
+    other_worker = MLflowTracker(sqlite_uri)
+    other_worker(study, study.trials[0])  # the runner registers the tracker as a stale-trial hook
+    run = other_worker.client.get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.info.status == "FAILED" and run.data.tags["optuna.trial_state"] == "FAIL"
+    assert run.data.params["units"] == str(trial.params["units"])
+    assert len(run_tree(other_worker.client, study).trials[0]) == 1
