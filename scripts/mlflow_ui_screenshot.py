@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from stacksearch.config import load_config
     from stacksearch.runner import run_study
-    from stacksearch.tracking import serve_ui
+    from stacksearch.tracking import MLflowTracker, serve_ui
     from stacksearch.tracking_sync import stop_ui
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     study = run_study(config)
     print(f"study {study.study_name}: {len(study.trials)} trials in {time.monotonic() - started:.0f} s")
+    MLflowTracker(tracking_uri).close(study)  # best trial on the parent run, which ends FINISHED
     experiment_id = study.user_attrs["mlflow_experiment_id"]
     trials = [f"trial-{t.number}" for t in study.get_trials(deepcopy=False)]
     process = serve_ui(tracking_uri, args.port or _free_port(), block=False)

@@ -166,3 +166,24 @@ def test_cli_ui_serves_the_tracking_store_and_stops_on_ctrl_c(tmp_path: Path, ml
         assert ui.wait(60) == 0
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+
+
+def test_log_models_all_and_none(tmp_path: Path, mlflow_db_template: Path) -> None:
+    import keras
+
+    from stacksearch.space import ArchSpec
+    from tests.conftest_mlflow import copy_db
+
+    uri = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
+    model = keras.Sequential([keras.Input((None, 2)), keras.layers.LSTM(4), keras.layers.Dense(1)])
+    for mode, expected in (("all", [True, True]), ("none", [False, False])):
+        study = new_study(tmp_path, f"models-{mode}")
+        tracker = MLflowTracker(uri, log_models=mode)
+        for value in (0.5, 0.9):  # the second is worse: logged only with "all"
+            trial = study.ask()
+            tracker.on_trial_start(trial, ArchSpec(widths=(4,)))
+            tracker.on_trial_end(trial, model, value)
+            study.tell(trial, value)
+            tracker(study, study.trials[-1])
+        tree = run_tree(tracker.client, study)
+        assert ["stacksearch.model_uri" in tree.child(n).data.tags for n in (0, 1)] == expected
