@@ -280,7 +280,11 @@ def run_study(
     )
     guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
     all_callbacks = ([tracker] if tracker else []) + list(callbacks)
-    _work(study, guarded, config, all_callbacks, stop or threading.Event())
+    try:
+        _work(study, guarded, config, all_callbacks, stop or threading.Event())
+    finally:
+        if tracker is not None:
+            tracker.close(study)  # the parent run ends FINISHED once no trial still runs
     return study
 
 
