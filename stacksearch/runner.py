@@ -250,7 +250,9 @@ def run_study(
 
     Input is validated and data loaded before anything is written to storage. Stops
     when the study holds ``n_trials`` finished trials, at ``timeout``, or when ``stop``
-    is set (after the running trial).
+    is set (after the running trial). This is one worker: run it in several processes or
+    on several machines against one storage, or use
+    :func:`stacksearch.workers.run_workers` (``stacksearch run --workers N``).
     """
     from stacksearch.model import select_backend
     from stacksearch.objective import StackedLSTMObjective
