@@ -96,3 +96,12 @@ def test_workers_sharing_a_seed_propose_different_trials(monkeypatch):
     assert sampler_seed(5, "1") == sampler_seed(5, "1") != sampler_seed(5, "2")
     assert sampler_seed(None, "3") is None and sampler_seed(5, "auto") != 5
     assert worker_env(0, 2, cpus=2, gpus=[], base={"STACKSEARCH_WORKER": "auto"})["STACKSEARCH_WORKER"] == "auto"
+
+
+def test_in_memory_sqlite_is_refused_for_several_workers():
+    from stacksearch.exceptions import ConfigError
+    from stacksearch.workers import run_workers
+
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"storage": "sqlite:///:memory:"}})
+    with pytest.raises(ConfigError, match="workers need a file"):
+        run_workers(config, 2)
