@@ -33,7 +33,7 @@ from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
 from stacksearch.space import SearchSpace
-from stacksearch.storage import add_stale_hook, mask_url, open_storage
+from stacksearch.storage import add_stale_hook, fail_stale_trials, mask_url, open_storage
 
 __all__ = ["run_study", "load_study_data", "make_sampler", "make_pruner", "prepare_study", "trial_counts"]
 
@@ -316,10 +316,8 @@ def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
         if finished >= target:
             break
         pending = counts[TrialState.RUNNING] + counts[TrialState.WAITING]
+        fail_stale_trials(study)  # before Optuna's own check in optimize(): with a fail_reason
         if finished + pending >= target and counts[TrialState.WAITING] == 0:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(study)
             stop.wait(POLL_SECONDS)
             continue
         try:

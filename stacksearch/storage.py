@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError
 from stacksearch.exceptions import ConfigError, StorageError
 
 __all__ = [
-    "mask_url", "check_url", "open_storage", "is_sqlite", "add_stale_hook", "StaleTrialHandler",
+    "mask_url", "check_url", "open_storage", "is_sqlite", "add_stale_hook", "StaleTrialHandler", "fail_stale_trials",
     "HEARTBEAT_INTERVAL", "GRACE_PERIOD", "SQLITE_BUSY_TIMEOUT",
 ]
 
@@ -119,6 +119,29 @@ def add_stale_hook(storage: optuna.storages.BaseStorage, hook: StaleHook) -> boo
     if hook not in handler.hooks:
         handler.hooks.append(hook)
     return True
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Fail the study's trials whose worker stopped sending heartbeats, saying why.
+
+    Optuna's :func:`optuna.storages.fail_stale_trials` (FAIL, then the stale-trial
+    callback: hooks and retry), after writing ``fail_reason`` on each stale trial while it
+    can still be written.
+    """
+    backend = getattr(study._storage, "_backend", study._storage)
+    find = getattr(backend, "_get_stale_trial_ids", None)
+    interval = getattr(backend, "heartbeat_interval", None)
+    if find is not None and interval is not None:
+        grace = getattr(backend, "grace_period", None) or 2 * interval
+        for trial_id in find(study._study_id):
+            try:
+                study._storage.set_trial_user_attr(
+                    trial_id, "fail_reason", f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def _serialize_sqlite(engine: sqlalchemy.engine.Engine) -> None:

@@ -18,7 +18,9 @@ from optuna.trial import TrialState
 from stacksearch.config import StudyConfig
 from stacksearch.exceptions import ConfigError, StorageError
 from stacksearch.runner import _TargetGuard, _work
-from stacksearch.storage import StaleTrialHandler, add_stale_hook, check_url, mask_url, open_storage
+from stacksearch.storage import (
+    StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -129,13 +131,16 @@ def test_heartbeat_detects_a_silent_trial_and_a_survivor_retries_it(tmp_path):
         dead = study.ask()
     dead.suggest_int("depth", 1, 3)
     study._storage.record_heartbeat(dead._trial_id)  # ... and then the worker is gone
-    optuna.storages.fail_stale_trials(study)
+    fail_stale_trials(study)
     assert study._storage.get_trial(dead._trial_id).state == TrialState.RUNNING  # within the grace period
     threading.Event().wait(3.2)
-    study.optimize(lambda t: float(t.suggest_int("depth", 1, 3)), n_trials=1)  # fails stale first, then pops
+    _work(study, _TargetGuard(lambda t: float(t.suggest_int("depth", 1, 3)), 1, False), _config(1), [],
+          threading.Event())  # a surviving worker: fails the stale trial, then runs its retry
     trials = study.get_trials(deepcopy=False)
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE]
     assert trials[1].params == trials[0].params and trials[1].system_attrs["failed_trial"] == 0
+    assert trials[0].user_attrs["fail_reason"].startswith("worker lost: no heartbeat for 2 s")
+    assert "fail_reason" not in trials[1].user_attrs
 
 
 def _pop(url: str, name: str, n: int, out) -> None:
