@@ -1,6 +1,15 @@
 import optuna
+import pytest
+from rich.console import Console
 
+from stacksearch import cli
 from stacksearch.cli import main
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Tables wrap at 80 columns without a terminal; read them at a width where they do not."""
+    monkeypatch.setattr(cli, "console", Console(width=250, highlight=False))
 
 
 def test_studies_lists_counts_and_best_architecture(workdir, capsys):
