@@ -26,8 +26,7 @@ def test_confirm_retrains_each_depth_with_seeds_and_reports_it(workdir, capsys):
 
 
 def test_confirm_unknown_study_lists_the_studies(workdir, capsys):
-    assert main(["run", str(write_study(workdir / "conf.yaml", STUDY))]) == 0
-    capsys.readouterr()
+    optuna.create_study(study_name="conf", storage="sqlite:///stacksearch.db")
     assert main(["confirm", "nope"]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "conf" in err
