@@ -7,11 +7,12 @@ shared widths 8-256, learning rates 1e-4-1e-2, 20-epoch learning curves, about 2
 the study in that SQLite file, unless it exists already (slow: Optuna writes each trial
 row by row, 6 CPU minutes for 10,000 trials; keep the file to time again), and times the
 two halves of ``stacksearch report`` (:func:`stacksearch.report.report_for`): loading the
-study through Optuna's RDB storage, then writing the report. Prints wall-clock
-and CPU seconds: on a busy shared machine the CPU seconds are the better estimate of the
-wall-clock time on an idle one.
+study (trials read straight from Optuna's tables by :mod:`stacksearch.report.fast_load`),
+then writing the report; ``--optuna`` also times loading through Optuna's own
+``study.get_trials()``, the path it replaced. Prints wall-clock and CPU seconds: on a busy
+shared machine the CPU seconds are the better estimate of the wall-clock time on an idle one.
 
-    python benchmarks/report_speed.py [--trials 10000] [--sqlite FILE] [--keep DIR]
+    python benchmarks/report_speed.py [--trials 10000] [--sqlite FILE] [--optuna] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--sqlite", metavar="FILE", help="also time loading from this SQLite file (built if absent)")
+    parser.add_argument("--optuna", action="store_true", help="with --sqlite, also time Optuna's get_trials()")
     parser.add_argument("--keep", help="write the in-memory study's report here and keep it")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -117,14 +119,16 @@ def main() -> None:
                 timed("build the SQLite study (setup, not part of the report)",
                       lambda: build_study(url, "speed", args.trials))
 
-            def load() -> optuna.Study:
+            def load() -> report.StudyData:  # as report_for does
                 stored = report.open_study(url, "speed")
-                stored.get_trials(deepcopy=False)  # Optuna caches finished trials: write_report reuses them
-                return stored
+                return report.collect(stored, report.fast_load.read_trials(stored))
 
-            stored = timed("stacksearch report, part 1: load the study from SQLite", load)
+            if args.optuna:
+                timed("load the study through Optuna's get_trials() (the old path)",
+                      lambda: report.collect(report.open_study(url, "speed")))
+            data = timed("stacksearch report, part 1: load the study from SQLite (fast reader)", load)
             timed("stacksearch report, part 2: write_report on the loaded study",
-                  lambda: report.write_report(stored, folder / "sqlite"))
+                  lambda: report.write_report(data, folder / "sqlite"))
     finally:
         shutil.rmtree(folder)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")

@@ -173,15 +173,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 @command("confirm")
 def cmd_confirm(args: argparse.Namespace) -> int:
     """Retrain the best architecture of the top depths with several seeds; update the report."""
-    import optuna
-
     from stacksearch.confirm import confirm_study
-    from stacksearch.report import report_for
-    from stacksearch.storage import open_storage
+    from stacksearch.report import open_study, report_for
 
     url = _storage_url(args)
-    report_for(url, args.study, args.out)  # fails early, naming the studies, if the study is absent
-    study = optuna.load_study(study_name=args.study, storage=open_storage(url, heartbeat=False))
+    study = open_study(url, args.study)  # fails early, naming the studies there, if the study is absent
 
     def show(result: dict) -> None:
         values = ", ".join(_format_value(v) for v in result["values"])

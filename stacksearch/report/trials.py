@@ -21,7 +21,7 @@ import math
 import numbers
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, Sequence, Union
 
 import optuna
 from optuna.study import StudyDirection
@@ -111,12 +111,13 @@ def as_data(study: StudyLike) -> StudyData:
     return study if isinstance(study, StudyData) else collect(study)
 
 
-def collect(study: optuna.Study) -> StudyData:
+def collect(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) -> StudyData:
     """Read every trial of ``study`` into :class:`TrialRecord` objects (one pass).
 
     Reads only the parameter names and user attributes fixed in DESIGN.md; a study made by
     the user's own Optuna code without stacksearch's study attributes gets the metric name
-    ``"value"`` and no baseline.
+    ``"value"`` and no baseline. ``trials``, when given, stand for ``study.get_trials()``
+    (as :func:`stacksearch.report.fast_load.read_trials` reads them from RDB storage).
     """
     attrs = study.user_attrs
     raw_bench = attrs.get("benchmark")
@@ -124,7 +125,9 @@ def collect(study: optuna.Study) -> StudyData:
     metric = str(attrs.get("metric") or bench.get("metric") or "value")
     direction = "minimize" if study.directions[0] == StudyDirection.MINIMIZE else "maximize"
     multi = len(study.directions) > 1
-    records = tuple(_record(t, metric, multi) for t in study.get_trials(deepcopy=False))
+    if trials is None:
+        trials = study.get_trials(deepcopy=False)
+    records = tuple(_record(t, metric, multi) for t in trials)
     baseline = attrs.get("baseline", bench.get("baseline"))
     reference = attrs.get("reference", bench.get("reference"))
     return StudyData(

@@ -23,18 +23,21 @@ import optuna
 
 from stacksearch.exceptions import StorageError
 from stacksearch.report.analysis import analyse
+from stacksearch.report.fast_load import read_trials
 from stacksearch.report.figures import render_figures
 from stacksearch.report.html import render_html
 from stacksearch.report.markdown import render_markdown
 from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
-from stacksearch.report.trials import StudyData, collect
+from stacksearch.report.trials import StudyData, StudyLike, as_data, collect
 from stacksearch.storage import mask_url, open_storage
 
 __all__ = ["write_report", "report_for", "open_study", "default_out_dir"]
 
 
-def write_report(study: optuna.Study, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.html``, ``depth_width.csv``, ``summary.md`` and one PNG per figure.
+
+    ``study`` is an ``optuna.Study`` or the :class:`StudyData` collected from one.
 
     Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"`` and each figure's
     name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`StorageError` when no trial
@@ -45,7 +48,7 @@ def write_report(study: optuna.Study, out_dir: str | os.PathLike[str]) -> dict[s
         >>> ss.write_report(study, "reports/mine")["html"]   # doctest: +SKIP
         PosixPath('reports/mine/report.html')
     """
-    data = collect(study)
+    data = as_data(study)
     if not data.scored:
         raise StorageError(_nothing_completed(data))
     analysis = analyse(data)
@@ -79,13 +82,16 @@ def report_for(storage_url: str, study_name: str, out: str | os.PathLike[str] | 
 
     ``out`` defaults to ``reports/<study>/``. Raises :class:`StorageError` when the
     database or the study does not exist (naming the studies there) or nothing completed.
+    On RDB storage the trials are read straight from Optuna's tables
+    (:func:`stacksearch.report.fast_load.read_trials`), else through Optuna.
 
     Example:
         >>> report_for("sqlite:///stacksearch.db", "adding-t50")   # doctest: +SKIP
         PosixPath('reports/adding-t50/report.html')
     """
     study = open_study(storage_url, study_name)
-    return write_report(study, out if out is not None else default_out_dir(study_name))["html"]
+    data = collect(study, read_trials(study))
+    return write_report(data, out if out is not None else default_out_dir(study_name))["html"]
 
 
 def open_study(storage_url: str, study_name: str) -> optuna.Study:
