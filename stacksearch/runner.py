@@ -124,7 +124,8 @@ def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
             min_resource=max(1, round(epochs / 5)), max_resource=epochs, reduction_factor=2
         )
     if kind == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+        warmup = max(1, config.training.epochs // 3)  # past the plateau, as for Hyperband
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     return optuna.pruners.NopPruner()
 
 
