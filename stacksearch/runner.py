@@ -45,12 +45,20 @@ POLL_SECONDS = 2.0
 
 def load_study_data(config: StudyConfig) -> SequenceData:
     """The :class:`SequenceData` a study trains on: a benchmark, or the user's data files."""
-    if config.benchmark is not None:
-        return benchmarks.load(config.benchmark.name, **config.benchmark.args)
+    return _load_data(config.benchmark, config.data, _base_dir(config))
+
+
+def _base_dir(config: StudyConfig) -> Path:
+    """The folder relative data paths resolve against: the study file's, else the working one."""
+    return Path(config.source).parent if config.source else Path.cwd()
+
+
+def _load_data(benchmark: Any, data: Any, base_dir: str | Path) -> SequenceData:
+    if benchmark is not None:
+        return benchmarks.load(benchmark.name, **benchmark.args)
     from stacksearch.data import load_data_section
 
-    base = Path(config.source).parent if config.source else Path.cwd()
-    return load_data_section(config.data, base)
+    return load_data_section(data, base_dir)
 
 
 def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
@@ -151,19 +159,16 @@ def data_source(config: StudyConfig) -> dict[str, Any]:
     """Where the study's data comes from, enough to load it again (``stacksearch confirm``)."""
     if config.benchmark is not None:
         return {"benchmark": config.benchmark.model_dump(mode="json")}
-    base = Path(config.source).parent if config.source else Path.cwd()
-    return {"data": config.data.model_dump(mode="json"), "base_dir": str(base.resolve())}
+    return {"data": config.data.model_dump(mode="json"), "base_dir": str(_base_dir(config).resolve())}
 
 
 def load_data_source(source: dict[str, Any]) -> SequenceData:
     """Load the data a study was run on, from its ``data_source`` user attribute."""
-    from stacksearch.config import DataSection
+    from stacksearch.config import BenchmarkSection, DataSection
 
     if "benchmark" in source:
-        return benchmarks.load(source["benchmark"]["name"], **source["benchmark"].get("args", {}))
-    from stacksearch.data import load_data_section
-
-    return load_data_section(DataSection.model_validate(source["data"]), source["base_dir"])
+        return _load_data(BenchmarkSection.model_validate(source["benchmark"]), None, Path.cwd())
+    return _load_data(None, DataSection.model_validate(source["data"]), source["base_dir"])
 
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
