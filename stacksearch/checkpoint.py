@@ -33,7 +33,8 @@ import numpy as np
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
-from sqlalchemy.engine import make_url
+
+from stacksearch.storage import sqlite_file
 
 if TYPE_CHECKING:
     import keras
@@ -47,12 +48,8 @@ _NAME = re.compile(r"^checkpoint-trial(\d+)-epoch(\d+)\.npz$")
 
 def default_folder(storage_url: str) -> Path:
     """Where checkpoints go when nothing is configured: beside an SQLite file, else ./stacksearch-artifacts."""
-    try:
-        parsed = make_url(storage_url)
-    except Exception:  # noqa: BLE001 - an invalid URL is reported elsewhere
-        parsed = None
-    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database).expanduser()
+    path = sqlite_file(storage_url)
+    if path is not None:
         return path.with_name(path.name + ".artifacts")
     return Path("stacksearch-artifacts")
 

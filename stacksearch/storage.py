@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError
 from stacksearch.exceptions import ConfigError, StorageError
 
 __all__ = [
-    "mask_url", "check_url", "open_storage", "is_sqlite", "add_stale_hook", "StaleTrialHandler", "fail_stale_trials",
+    "mask_url", "check_url", "open_storage", "is_sqlite", "sqlite_file", "add_stale_hook", "StaleTrialHandler", "fail_stale_trials",
     "HEARTBEAT_INTERVAL", "GRACE_PERIOD", "SQLITE_BUSY_TIMEOUT",
 ]
 
@@ -66,6 +66,22 @@ def is_sqlite(url: str) -> bool:
         return False
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL (None for other URLs, in-memory SQLite and bad URLs).
+
+    Example:
+        >>> sqlite_file("sqlite:///runs/study.db"), sqlite_file("sqlite:///:memory:")
+        (PosixPath('runs/study.db'), None)
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 def check_url(url: str) -> str:
     """Raise :class:`ConfigError` unless ``url`` is an SQLite, PostgreSQL or MySQL URL."""
     try:
@@ -74,8 +90,9 @@ def check_url(url: str) -> str:
         raise ConfigError(f"unsupported storage URL {mask_url(url)!r}: {_HINT}") from None
     if parsed.get_backend_name() not in SCHEMES:
         raise ConfigError(f"unsupported storage URL {mask_url(url)!r}: {_HINT}")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        folder = Path(parsed.database).expanduser().resolve().parent
+    database = sqlite_file(url)
+    if database is not None:
+        folder = database.resolve().parent
         if not folder.is_dir():
             raise ConfigError(f"storage {url!r}: folder {folder} does not exist")
     return url
@@ -217,6 +234,6 @@ def open_storage(
         cause = getattr(err, "orig", None) or err.__cause__ or err
         reason = str(getattr(cause, "orig", cause)).strip().splitlines()[0]
         raise StorageError(f"cannot open storage {mask_url(url)}: {reason}; is the server running and the URL right?") from None
-    if sqlite and make_url(url).database not in (None, "", ":memory:"):
+    if sqlite_file(url) is not None:
         _serialize_sqlite(storage.engine)
     return storage

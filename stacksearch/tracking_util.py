@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
 from stacksearch.storage import mask_url as _mask_storage_url
+from stacksearch.storage import sqlite_file
 
 if TYPE_CHECKING:
     import keras
@@ -195,10 +196,8 @@ def improves(study: optuna.Study, value: float) -> bool:
 
 def sqlite_path(uri: str) -> Path | None:
     """The database file of an ``sqlite:///`` URI (None for other URIs and in-memory SQLite)."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    path = uri[len("sqlite:///"):].split("?", 1)[0]
-    return Path(path).expanduser().resolve() if path and path != ":memory:" else None
+    path = sqlite_file(uri)
+    return path.resolve() if path is not None else None
 
 
 def enable_sqlite_wal(uri: str) -> None:

@@ -36,12 +36,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import optuna
 from optuna.trial import TrialState
-from sqlalchemy.engine import make_url
 
 from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, StackSearchError
-from stacksearch.storage import is_sqlite
+from stacksearch.storage import is_sqlite, sqlite_file
 
 __all__ = ["run_workers", "worker_env", "worker_command", "write_worker_config", "read_worker_config",
            "visible_gpus", "cpu_count", "WORKER_ENV"]
@@ -169,8 +168,7 @@ def run_workers(
     """
     from stacksearch.runner import load_study_data, prepare_study
 
-    url = make_url(config.storage_url) if is_sqlite(config.storage_url) else None
-    if url is not None and url.database in (None, "", ":memory:"):
+    if is_sqlite(config.storage_url) and sqlite_file(config.storage_url) is None:
         raise ConfigError(f"storage {config.storage_url!r} lives in one process; workers need a file "
                           "(sqlite:///study.db) or a server (postgresql+psycopg://USER@HOST/DB)")
     data = data if data is not None else load_study_data(config)

@@ -29,7 +29,7 @@ from stacksearch.report.html import render_html
 from stacksearch.report.markdown import render_markdown
 from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
 from stacksearch.report.trials import StudyData, StudyLike, as_data, collect
-from stacksearch.storage import mask_url, open_storage
+from stacksearch.storage import mask_url, open_storage, sqlite_file
 
 __all__ = ["write_report", "report_for", "open_study", "default_out_dir"]
 
@@ -123,11 +123,9 @@ def default_out_dir(study_name: str) -> Path:
 
 
 def _require_sqlite_file(url: str) -> None:
-    if not url.startswith("sqlite:///"):
-        return
-    path = url[len("sqlite:///"):].split("?")[0]
-    if path and path != ":memory:" and not Path(path).exists():
-        raise StorageError(f"no database file {path!r} for {mask_url(url)}: check the --storage URL")
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StorageError(f"no database file {str(path)!r} for {mask_url(url)}: check the --storage URL")
 
 
 def _nothing_completed(data: StudyData) -> str:
