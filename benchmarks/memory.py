@@ -1,12 +1,20 @@
 """Memory: resident set size of one worker across many small trials (must stay flat).
 
-    nice -n 10 python benchmarks/memory.py                   # 50 trials, tensorflow
+    nice -n 10 python benchmarks/memory.py                          # 50 trials in this process, tensorflow
     KERAS_BACKEND=jax nice -n 10 python benchmarks/memory.py --trials 50
+    nice -n 10 python benchmarks/memory.py --cli --recycle-after 20 # what `stacksearch run` does
 
-Runs the real ``StackedLSTMObjective`` (SQLite storage in a temporary folder, random
-sampler so that shapes vary, MLflow off unless ``--tracking``) and prints the current and
-peak RSS after every trial, then the least-squares slope of RSS over the second half of
-the trials (after the allocator and graph caches have warmed up) in MB per trial.
+Without ``--cli``: runs the real ``StackedLSTMObjective`` in this process (SQLite storage in a
+temporary folder, random sampler so that shapes vary, MLflow off unless ``--tracking``) and
+prints the current and peak RSS after every trial, then the least-squares slope of RSS over
+the second half of the trials (after the allocator and graph caches have warmed up) in MB
+per trial.
+
+With ``--cli``: runs ``stacksearch run`` on the same study (one worker, ``study.recycle_after``
+from ``--recycle-after``; 0 turns recycling off), samples the RSS of every process under it
+from /proc twice a second, and prints each trial's worker process and the highest RSS that
+process had by the trial's end; then the same slope, and the peak of the first and last
+ten trials.
 """
 
 from __future__ import annotations
@@ -14,7 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
+import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -31,12 +44,94 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+STUDY = """study: {{name: memory, n_trials: {trials}, seed: 0, sampler: random, pruner: none, recycle_after: {recycle}}}
+benchmark: {{name: adding, args: {{length: 20, n_train: 512, n_val: 128, n_test: 128}}}}
+space: {{depth: [1, 3], units: [8, 64], learning_rate: [0.001, 0.01]}}
+training: {{epochs: {epochs}, batch_size: 64, patience: null}}
+tracking: false
+report: false
+"""
+
+
+def process_tree_rss(root: int) -> dict[int, float]:
+    """RSS in MB of ``root`` and every process below it, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    sizes = {}
+    for pid in tree:
+        try:
+            sizes[pid] = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, IndexError):
+            continue
+    return sizes
+
+
+def run_cli(trials: int, epochs: int, recycle_after: int,
+            gaps: list[tuple[float, float, int]]) -> list[tuple[int, float, float]]:
+    """Run ``stacksearch run``; return (trial, its worker's peak RSS by the trial's end, worker pid) rows.
+
+    ``gaps`` receives (start, end, pid) of every trial.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        study_file = Path(tmp) / "memory.yaml"
+        study_file.write_text(STUDY.format(trials=trials, epochs=epochs, recycle=recycle_after or "null"))
+        env = dict(os.environ, STACKSEARCH_STORAGE=f"sqlite:///{tmp}/memory.db", TF_CPP_MIN_LOG_LEVEL="3")
+        proc = subprocess.Popen([sys.executable, "-m", "stacksearch.cli", "run", str(study_file)],
+                                cwd=tmp, env=env, stdout=subprocess.DEVNULL)
+        samples: list[tuple[float, int, float]] = []  # (time, pid, rss)
+        while proc.poll() is None:
+            now = time.time()
+            samples.extend((now, pid, rss) for pid, rss in process_tree_rss(proc.pid).items())
+            time.sleep(0.5)
+        if proc.returncode != 0:
+            raise SystemExit(f"stacksearch run failed with exit code {proc.returncode}")
+        study = optuna.load_study(study_name="memory", storage=f"sqlite:///{tmp}/memory.db")
+        rows = []
+        for t in sorted(study.trials, key=lambda t: t.number):
+            pid = int(t.user_attrs["worker"].rsplit(":", 1)[1])
+            end = t.datetime_complete.timestamp()
+            seen = [rss for when, p, rss in samples if p == pid and when <= end + 0.5]
+            rows.append((t.number, max(seen) if seen else float("nan"), float(pid)))
+            gaps.append((t.datetime_start.timestamp(), end, pid))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--tracking", action="store_true", help="log every trial to a local MLflow store too")
+    parser.add_argument("--cli", action="store_true", help="measure the worker processes of `stacksearch run`")
+    parser.add_argument("--recycle-after", type=int, default=20, help="with --cli: study.recycle_after (0: off)")
     args = parser.parse_args()
+    if args.cli:
+        spans: list[tuple[float, float, int]] = []
+        rows = run_cli(args.trials, args.epochs, args.recycle_after, spans)
+        print(f"# stacksearch run, {args.trials} trials of {args.epochs} epochs, recycle_after "
+              f"{args.recycle_after or 'off'}; MB")
+        print(f"{'trial':>5} {'worker pid':>10} {'peak rss':>9}")
+        for number, peak, pid in rows:
+            print(f"{number:>5} {int(pid):>10} {peak:>9.1f}")
+        peaks = {pid: max(r[1] for r in rows if r[2] == pid) for pid in dict.fromkeys(r[2] for r in rows)}
+        handovers = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] != b[2]]
+        between = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] == b[2]]
+        print(f"# {len(peaks)} worker processes, peak RSS of each: "
+              + ", ".join(f"{peak:.0f}" for peak in peaks.values()) + " MB")
+        if handovers:
+            print(f"# handover to a fresh process: median {statistics.median(handovers):.1f} s between trials "
+                  f"(within one process: {statistics.median(between):.2f} s)")
+        return
 
     from stacksearch import benchmarks
     from stacksearch.model import select_backend

@@ -98,9 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = StudyProgress(config.study.n_trials, data.direction, console=console)
     try:
         with progress:
-            if config.study.workers > 1:
-                from stacksearch.workers import run_workers
+            from stacksearch.workers import run_workers, uses_worker_processes
 
+            if uses_worker_processes(config):
                 study = run_workers(config, config.study.workers, callbacks=[progress], stop=stop, data=data)
             else:
                 study = run_study(config, callbacks=[progress], stop=stop, data=data)

@@ -45,6 +45,7 @@ class StudySection(_Section):
     pruner: Literal["hyperband", "median", "none"] = "hyperband"
     multi_objective: bool = False
     workers: int = Field(1, ge=1)
+    recycle_after: int | None = Field(20, ge=1)
     heartbeat_interval: int = Field(10, ge=1)
     grace_period: int = Field(30, ge=1)
     checkpoints: bool = True

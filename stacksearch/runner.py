@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -66,16 +67,23 @@ def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
 
     Workers with one seed would propose the same random (start-up) trials. ``worker`` (by
     default ``STACKSEARCH_WORKER``, which ``--workers N`` sets to 0..N-1) makes each worker's
-    stream differ, reproducibly; ``auto`` uses host and process id (compose replicas,
+    stream differ, reproducibly; ``k-g`` is worker k's g-th replacement process (see
+    ``study.recycle_after``); ``auto`` uses host and process id (compose replicas,
     machines). Training seeds stay ``seed + trial.number`` whichever worker runs a trial.
+
+    Example:
+        >>> sampler_seed(0, "0"), sampler_seed(0, "2"), sampler_seed(0, "2-1")
+        (0, 15838, 120567)
     """
     worker = os.environ.get("STACKSEARCH_WORKER", "") if worker is None else worker
     if seed is None or worker in ("", "0"):
         return seed
     if worker == "auto":
         worker = worker_label()
-    index = int(worker) if worker.isdigit() else zlib.crc32(worker.encode())
-    return (seed + 7919 * index) % (2**32)
+    index, _, generation = worker.partition("-")
+    if index.isdigit() and (generation == "" or generation.isdigit()):
+        return (seed + 7919 * int(index) + 104729 * int(generation or 0)) % (2**32)
+    return (seed + 7919 * zlib.crc32(worker.encode())) % (2**32)
 
 
 def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
@@ -257,14 +265,16 @@ def run_study(
     callbacks: Sequence[Callback] = (),
     stop: threading.Event | None = None,
     data: SequenceData | None = None,
+    max_trials: int | None = None,
 ) -> optuna.Study:
     """Run (or resume) the study described by ``config`` in this process; return it.
 
     Input is validated and data loaded before anything is written to storage. Stops
-    when the study holds ``n_trials`` finished trials, at ``timeout``, or when ``stop``
-    is set (after the running trial). This is one worker: run it in several processes or
-    on several machines against one storage, or use
-    :func:`stacksearch.workers.run_workers` (``stacksearch run --workers N``).
+    when the study holds ``n_trials`` finished trials, at ``timeout``, when ``stop``
+    is set (after the running trial), or after ``max_trials`` trials ran in this process
+    (a worker that is then replaced by a fresh process; see ``study.recycle_after``). This
+    is one worker: run it in several processes or on several machines against one storage,
+    or use :func:`stacksearch.workers.run_workers` (``stacksearch run --workers N``).
     """
     from stacksearch.model import select_backend
     from stacksearch.objective import StackedLSTMObjective
@@ -294,9 +304,11 @@ def run_study(
     )
     guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
     all_callbacks = ([tracker] if tracker else []) + list(callbacks)
+    _freeze_long_lived_objects()
     try:
-        _work(study, guarded, config, all_callbacks, stop or threading.Event())
+        _work(study, guarded, config, all_callbacks, stop or threading.Event(), max_trials)
     finally:
+        gc.unfreeze()
         if tracker is not None:
             tracker.close(study)  # the parent run ends FINISHED once no trial still runs
     return study
@@ -311,17 +323,32 @@ def _checkpoints(config: StudyConfig) -> Any:
     return CheckpointStore.for_config(config.storage_url, config.study.artifacts)
 
 
+def _freeze_long_lived_objects() -> None:
+    """Move what exists now (framework modules, data, storage) out of the garbage collector's sight.
+
+    Every trial's ``clear_session`` runs a full collection; without this it walks the
+    hundreds of thousands of objects TensorFlow/JAX create at import, every trial
+    (measured in docs/performance.md). Undone by ``gc.unfreeze()`` when the study loop ends.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
-          callbacks: list[Callback], stop: threading.Event) -> None:
+          callbacks: list[Callback], stop: threading.Event, max_trials: int | None = None) -> None:
     """Run trials until the study holds ``n_trials`` finished ones (shared by all workers).
 
     While the last trials run on other workers, wait and look for stale ones: a dead
     worker's trial is failed after the grace period and queued again, and then taken here.
+    Returns early after ``max_trials`` trials ran here.
     """
     target = config.study.n_trials
     deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
+    ran = 0
     while not stop.is_set():
         if deadline is not None and time.monotonic() >= deadline:
+            break
+        if max_trials is not None and ran >= max_trials:
             break
         counts = trial_counts(study)
         finished = sum(counts[s] for s in FINISHED)
@@ -332,6 +359,7 @@ def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
         if finished + pending >= target and counts[TrialState.WAITING] == 0:
             stop.wait(POLL_SECONDS)
             continue
+        ran += 1
         try:
             study.optimize(objective, n_trials=1, callbacks=callbacks)
         except Exception as err:

@@ -7,6 +7,12 @@ worker gets ``cores // N`` framework threads and, on a machine with G GPUs, the 
 ``i mod G`` through ``CUDA_VISIBLE_DEVICES``. Workers on other machines run the same
 command with ``--storage postgresql+psycopg://...`` (see docs/scaling.md).
 
+TensorFlow and JAX keep some memory from every model they train (about 13 MB per trial
+on TensorFlow, measured in docs/performance.md), so a worker leaves after
+``study.recycle_after`` trials with exit code :data:`RECYCLE_EXIT` and a fresh process takes
+its place. A single-worker ``stacksearch run`` with more trials than that runs its worker
+in a child process too.
+
 The worker's configuration travels in a private temporary file, never on the command
 line, so a database password in the storage URL is not visible in ``ps``.
 
@@ -42,11 +48,12 @@ from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, StackSearchError
 from stacksearch.storage import is_sqlite, sqlite_file
 
-__all__ = ["run_workers", "worker_env", "worker_command", "write_worker_config", "read_worker_config",
-           "visible_gpus", "cpu_count", "WORKER_ENV"]
+__all__ = ["run_workers", "uses_worker_processes", "worker_env", "worker_command", "write_worker_config",
+           "read_worker_config", "visible_gpus", "cpu_count", "WORKER_ENV", "RECYCLE_EXIT"]
 
 _log = logging.getLogger(__name__)
 WORKER_ENV = "STACKSEARCH_WORKER"
+RECYCLE_EXIT = 75  # a worker left after study.recycle_after trials, with work left: start a fresh one
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
@@ -75,8 +82,11 @@ def visible_gpus(env: Mapping[str, str] | None = None) -> list[str]:
 
 
 def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Sequence[str] | None = None,
-               base: Mapping[str, str] | None = None) -> dict[str, str]:
+               base: Mapping[str, str] | None = None, generation: int = 0) -> dict[str, str]:
     """The environment of worker ``index`` of ``n_workers``: thread limits and its GPU.
+
+    ``generation`` counts the processes that replaced this worker (``study.recycle_after``);
+    each samples with its own seed.
 
     Each worker gets ``max(1, cpus // n_workers)`` threads for OpenMP, BLAS, TensorFlow,
     JAX (XLA) and torch. With GPUs, worker i sees GPU ``gpus[i % len(gpus)]`` only, and
@@ -97,7 +107,7 @@ def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Seq
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     if env.get(WORKER_ENV) != "auto":  # auto: several hosts run --workers N; host:pid tells them apart
-        env[WORKER_ENV] = str(index)
+        env[WORKER_ENV] = f"{index}-{generation}" if generation else str(index)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
@@ -108,10 +118,34 @@ def worker_command(config_file: str | Path, index: int) -> list[str]:
     return [sys.executable, "-m", "stacksearch.workers", "--config", str(config_file), "--index", str(index)]
 
 
-def write_worker_config(config: StudyConfig, path: Path) -> Path:
-    """Write what every worker runs (``study.workers`` set to 1) to ``path``, readable by this user only."""
+def uses_worker_processes(config: StudyConfig) -> bool:
+    """Whether ``stacksearch run`` trains in worker processes rather than in its own.
+
+    Several workers always do. One worker does when the study has more trials than
+    ``study.recycle_after``, so that a fresh process can replace it and give back the
+    memory TensorFlow and JAX keep from every trial; that needs a storage other
+    processes can open (not in-memory SQLite).
+
+    Example:
+        >>> uses_worker_processes(load_config("studies/quickstart.yaml"))  # doctest: +SKIP
+        False
+    """
+    if config.study.workers > 1:
+        return True
+    recycle = config.study.recycle_after
+    in_memory = is_sqlite(config.storage_url) and sqlite_file(config.storage_url) is None
+    return recycle is not None and config.study.n_trials > recycle and not in_memory
+
+
+def write_worker_config(config: StudyConfig, path: Path, *, timeout: float | None = None) -> Path:
+    """Write what every worker runs (``study.workers`` set to 1) to ``path``, readable by this user only.
+
+    ``timeout`` replaces ``study.timeout`` (what is left of it, for a replacement process).
+    """
     worker_config = config.model_copy(deep=True)
     worker_config.study.workers = 1
+    if timeout is not None:
+        worker_config.study.timeout = timeout
     payload = {"config": worker_config.model_dump(mode="json"), "source": config.source}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -174,41 +208,73 @@ def run_workers(
     data = data if data is not None else load_study_data(config)
     study = prepare_study(config, data, config.space.to_space())  # created once, before the race
     stop = stop or threading.Event()
-    gpus = visible_gpus()
-    cpus = cpu_count()
     with tempfile.TemporaryDirectory(prefix="stacksearch-workers-") as tmp:
-        path = write_worker_config(config, Path(tmp) / "config.json")
-        procs = [
-            subprocess.Popen(worker_command(path, index), env=worker_env(index, n_workers, cpus=cpus, gpus=gpus),
-                             start_new_session=True)
-            for index in range(n_workers)
-        ]
-        _log.info("started %d workers: pids %s", n_workers, [p.pid for p in procs])
+        pool = _WorkerPool(config, n_workers, Path(tmp))
+        _log.info("started %d workers: pids %s", n_workers, [p.pid for p in pool.procs])
         previous_term = _forward_sigterm(stop)
         try:
-            _supervise(study, procs, callbacks, stop, poll_seconds)
+            _supervise(study, pool, callbacks, stop, poll_seconds)
         except BaseException:
-            _signal_all(procs, signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            pool.terminate()
             raise
         finally:
             if previous_term is not None:
                 signal.signal(signal.SIGTERM, previous_term)
-    codes = [proc.returncode for proc in procs]
+    codes = [proc.returncode for proc in pool.procs]
     for index, code in enumerate(codes):
-        if code != 0:
-            _log.warning("worker %d (pid %d) ended with %s", index, procs[index].pid, _describe_exit(code))
+        if code not in (0, RECYCLE_EXIT):
+            _log.warning("worker %d (pid %d) ended with %s", index, pool.procs[index].pid, _describe_exit(code))
     done = len(_finished(study))
-    if all(code != 0 for code in codes) and done < config.study.n_trials and not stop.is_set():
+    if all(code not in (0, RECYCLE_EXIT) for code in codes) and done < config.study.n_trials and not stop.is_set():
+        exits = ", ".join(_describe_exit(c) for c in codes)
+        if n_workers == 1:
+            raise StackSearchError(f"the worker process failed ({exits}) with {done}/{config.study.n_trials} "
+                                   "trials finished; its error is printed above")
         raise StackSearchError(
-            f"all {n_workers} workers failed ({', '.join(_describe_exit(c) for c in codes)}) with "
-            f"{done}/{config.study.n_trials} trials finished; run with --workers 1 --debug to see why"
+            f"all {n_workers} workers failed ({exits}) with {done}/{config.study.n_trials} trials finished; "
+            "run with --workers 1 --debug to see why"
         )
     return study
+
+
+class _WorkerPool:
+    """The worker processes of one run; a worker that left after ``recycle_after`` trials is replaced."""
+
+    def __init__(self, config: StudyConfig, n_workers: int, folder: Path) -> None:
+        self.config, self.n_workers, self.folder = config, n_workers, folder
+        self.gpus, self.cpus = visible_gpus(), cpu_count()
+        self.deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
+        self.generations = [0] * n_workers
+        self.procs = [self._start(index) for index in range(n_workers)]
+
+    def _start(self, index: int) -> subprocess.Popen:
+        generation = self.generations[index]
+        timeout = None if self.deadline is None else max(1.0, self.deadline - time.monotonic())
+        path = write_worker_config(self.config, self.folder / f"worker-{index}-{generation}.json", timeout=timeout)
+        env = worker_env(index, self.n_workers, cpus=self.cpus, gpus=self.gpus, generation=generation)
+        return subprocess.Popen(worker_command(path, index), env=env, start_new_session=True)
+
+    def replace_recycled(self, stop: threading.Event) -> None:
+        """Start a fresh process for each worker that left to be recycled (unless stopping)."""
+        for index, proc in enumerate(self.procs):
+            if proc.poll() == RECYCLE_EXIT and not stop.is_set():
+                self.generations[index] += 1
+                self.procs[index] = self._start(index)
+                _log.info("worker %d recycled: pid %d replaces %d", index, self.procs[index].pid, proc.pid)
+
+    def all_exited(self, stop: threading.Event) -> bool:
+        """Every worker has ended for good (a recycled one is replaced unless stopping)."""
+        codes = [proc.poll() for proc in self.procs]
+        return all(code is not None and (code != RECYCLE_EXIT or stop.is_set()) for code in codes)
+
+    def terminate(self) -> None:
+        """SIGTERM every worker (each ends its trial's heartbeat cleanly); kill any left after 30 s."""
+        _signal_all(self.procs, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _forward_sigterm(stop: threading.Event) -> Any:
@@ -218,20 +284,21 @@ def _forward_sigterm(stop: threading.Event) -> Any:
     return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
 
-def _supervise(study: optuna.Study, procs: list[subprocess.Popen], callbacks: Sequence[Callback],
+def _supervise(study: optuna.Study, pool: _WorkerPool, callbacks: Sequence[Callback],
                stop: threading.Event, poll_seconds: float) -> None:
     seen, forwarded = 0, False
     while True:
         if stop.is_set() and not forwarded:
-            _signal_all(procs, signal.SIGINT)  # each worker finishes its running trial
+            _signal_all(pool.procs, signal.SIGINT)  # each worker finishes its running trial
             forwarded = True
+        pool.replace_recycled(stop)
         finished = _finished(study)
         if len(finished) != seen and callbacks:
             last = max(finished, key=lambda t: (t.datetime_complete is not None, t.datetime_complete, t.number))
             for callback in callbacks:
                 callback(study, last)
         seen = len(finished)
-        if all(proc.poll() is not None for proc in procs):
+        if pool.all_exited(stop):
             return
         stop.wait(poll_seconds) if not stop.is_set() else time.sleep(poll_seconds)
 
@@ -251,6 +318,12 @@ def _limit_framework_threads() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("TF_NUM_INTEROP_THREADS", "1")))
     except RuntimeError:  # already initialised: the environment variables still apply
         pass
+
+
+def _study_over(study: optuna.Study, config: StudyConfig, started: float) -> bool:
+    """The study has its ``n_trials`` finished trials, or this worker's ``timeout`` has passed."""
+    timed_out = config.study.timeout is not None and time.monotonic() - started >= config.study.timeout
+    return timed_out or len(_finished(study)) >= config.study.n_trials
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,7 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         select_backend(config.backend)
         _limit_framework_threads()
-        run_study(config, stop=stop)
+        started = time.monotonic()
+        study = run_study(config, stop=stop, max_trials=config.study.recycle_after)
+        if not stop.is_set() and not _study_over(study, config, started):
+            return RECYCLE_EXIT
     except KeyboardInterrupt:
         return 130
     except StackSearchError as err:

@@ -64,14 +64,15 @@ def with_password(url: str) -> str | None:
 
 
 def study_yaml(folder: Path, name: str, *, n_trials: int, epochs: int = 2, chaos: bool = False,
-               tracking: str | None = None) -> Path:
+               tracking: str | None = None, recycle_after: int | None = 20) -> Path:
     """A tiny study file; ``chaos`` makes trials long enough (many cheap epochs) to kill mid-way."""
     training = "{epochs: %d, batch_size: 32, patience: null}" % epochs if chaos else "{epochs: %d, batch_size: 64}" % epochs
     pruner = "none" if chaos else "hyperband"
     track = f"{{tracking_uri: '{tracking}', log_models: none}}" if tracking else "false"
     text = (
         f"study: {{name: {name}, n_trials: {n_trials}, seed: 3, sampler: random, pruner: {pruner}, "
-        f"heartbeat_interval: 1, grace_period: 4, artifacts: '{folder / 'checkpoints'}'}}\n"
+        f"heartbeat_interval: 1, grace_period: 4, artifacts: '{folder / 'checkpoints'}', "
+        f"recycle_after: {recycle_after or 'null'}}}\n"
         "benchmark: {name: adding, args: {length: 10, n_train: 128, n_val: 32, n_test: 32}}\n"
         "space: {depth: [1, 2], units: [4, 8], learning_rate: [0.001, 0.01]}\n"
         f"training: {training}\n"
@@ -141,3 +142,16 @@ def test_three_workers_on_mariadb_stop_at_exactly_n_trials(tmp_path, cleanup):
         assert "surplus" in trial.user_attrs.get("fail_reason", ""), trial
     assert len({t.user_attrs["worker"] for t in finished}) >= 2, "one worker ran every trial"
     assert not os.listdir(tmp_path / "checkpoints")
+
+
+def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tmp_path):
+    """TensorFlow keeps memory from every trial: `run` hands the study to a new process every 2 trials here."""
+    url = f"sqlite:///{tmp_path / 'recycle.db'}"
+    out = finish(start_run(tmp_path, study_yaml(tmp_path, "recycle", n_trials=5, recycle_after=2), 1, url))
+    assert "trials: 5/5 finished" in out, out[-3000:]
+    trials = check_exact(optuna.load_study(study_name="recycle", storage=url), 5)
+    workers = [t.user_attrs["worker"] for t in sorted(trials, key=lambda t: t.number)]
+    assert workers[0] == workers[1] != workers[2] == workers[3] != workers[4], workers
+    assert workers[0] != workers[4] and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
+    params = [t.params for t in sorted(trials, key=lambda t: t.number)]
+    assert params[2] != params[0] and params[4] != params[0], "a replacement process sampled its predecessor's trials again"

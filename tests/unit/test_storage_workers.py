@@ -13,7 +13,9 @@ from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folde
 from stacksearch.cli import build_parser
 from stacksearch.config import StudyConfig
 from stacksearch.runner import make_sampler, sampler_seed
-from stacksearch.workers import read_worker_config, visible_gpus, worker_command, worker_env, write_worker_config
+from stacksearch.workers import (
+    read_worker_config, uses_worker_processes, visible_gpus, worker_command, worker_env, write_worker_config,
+)
 
 
 @pytest.mark.parametrize("n_workers, cpus, threads", [(1, 2, 2), (2, 2, 1), (4, 2, 1), (4, 16, 4), (3, 16, 5)])
@@ -87,11 +89,12 @@ def test_workers_sharing_a_seed_propose_different_trials(monkeypatch):
     config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"seed": 5, "sampler": "random"}})
     space = config.space.to_space()
     first = []
-    for worker in ("0", "1", "2"):
+    for worker in ("0", "1", "2", "0-1", "1-1"):
         monkeypatch.setenv("STACKSEARCH_WORKER", worker)
         study = optuna.create_study(sampler=make_sampler(config, space))
         first.append(study.ask().suggest_float("learning_rate", 1e-4, 1e-2, log=True))
-    assert len(set(first)) == 3
+    assert len(set(first)) == 5  # k-g: worker k's g-th replacement process samples anew
+    assert worker_env(1, 2, cpus=2, gpus=[], base={}, generation=3)["STACKSEARCH_WORKER"] == "1-3"
     assert sampler_seed(5, "") == sampler_seed(5, "0") == 5  # one worker: the seed as given
     assert sampler_seed(5, "1") == sampler_seed(5, "1") != sampler_seed(5, "2")
     assert sampler_seed(None, "3") is None and sampler_seed(5, "auto") != 5
@@ -105,3 +108,22 @@ def test_in_memory_sqlite_is_refused_for_several_workers():
     config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"storage": "sqlite:///:memory:"}})
     with pytest.raises(ConfigError, match="workers need a file"):
         run_workers(config, 2)
+
+
+@pytest.mark.parametrize("study, expected", [
+    ({"n_trials": 20}, False),                                   # one worker, no more trials than recycle_after
+    ({"n_trials": 21}, True),                                    # its process is replaced after 20 trials
+    ({"n_trials": 200, "recycle_after": None}, False),           # recycling off
+    ({"n_trials": 200, "storage": "sqlite:///:memory:"}, False),  # no other process could open the study
+    ({"n_trials": 5, "workers": 2}, True),
+])
+def test_when_run_trains_in_worker_processes(study, expected):
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": study})
+    assert uses_worker_processes(config) is expected
+
+
+def test_a_replacement_worker_gets_what_is_left_of_the_timeout(tmp_path):
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"timeout": 600, "workers": 3}})
+    assert read_worker_config(write_worker_config(config, tmp_path / "a.json")).study.timeout == 600
+    again = read_worker_config(write_worker_config(config, tmp_path / "b.json", timeout=123.5))
+    assert again.study.timeout == 123.5 and again.study.workers == 1 and config.study.timeout == 600
