@@ -31,12 +31,14 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -113,9 +115,13 @@ def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Seq
     return env
 
 
-def worker_command(config_file: str | Path, index: int) -> list[str]:
-    """The command line of worker ``index``: no URL on it, so ``ps`` shows no password."""
-    return [sys.executable, "-m", "stacksearch.workers", "--config", str(config_file), "--index", str(index)]
+def worker_command(config_file: str | Path, index: int, *, after: int | None = None) -> list[str]:
+    """The command line of worker ``index``: no URL on it, so ``ps`` shows no password.
+
+    ``after``: the process id of the worker this one replaces; it trains once that has exited.
+    """
+    command = [sys.executable, "-m", "stacksearch.workers", "--config", str(config_file), "--index", str(index)]
+    return command + ["--after", str(after)] if after is not None else command
 
 
 def uses_worker_processes(config: StudyConfig) -> bool:
@@ -238,39 +244,72 @@ def run_workers(
 
 
 class _WorkerPool:
-    """The worker processes of one run; a worker that left after ``recycle_after`` trials is replaced."""
+    """The worker processes of one run; a worker that leaves after ``recycle_after`` trials is replaced.
+
+    The replacement starts while its predecessor trains its last trial: it imports the
+    framework and loads the data meanwhile, and takes trials once the predecessor has exited.
+    """
 
     def __init__(self, config: StudyConfig, n_workers: int, folder: Path) -> None:
         self.config, self.n_workers, self.folder = config, n_workers, folder
         self.gpus, self.cpus = visible_gpus(), cpu_count()
         self.deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
         self.generations = [0] * n_workers
+        self.successors: list[subprocess.Popen | None] = [None] * n_workers
         self.procs = [self._start(index) for index in range(n_workers)]
 
-    def _start(self, index: int) -> subprocess.Popen:
+    def _start(self, index: int, after: int | None = None) -> subprocess.Popen:
         generation = self.generations[index]
         timeout = None if self.deadline is None else max(1.0, self.deadline - time.monotonic())
         path = write_worker_config(self.config, self.folder / f"worker-{index}-{generation}.json", timeout=timeout)
         env = worker_env(index, self.n_workers, cpus=self.cpus, gpus=self.gpus, generation=generation)
-        return subprocess.Popen(worker_command(path, index), env=env, start_new_session=True)
+        return subprocess.Popen(worker_command(path, index, after=after), env=env, start_new_session=True)
+
+    def live(self) -> list[subprocess.Popen]:
+        """Every process of the pool: the workers and the replacements waiting for them."""
+        return self.procs + [proc for proc in self.successors if proc is not None]
+
+    def _replaceable(self, code: int | None, stop: threading.Event) -> bool:
+        expired = self.deadline is not None and time.monotonic() >= self.deadline
+        return code == RECYCLE_EXIT and not stop.is_set() and not expired
+
+    def prepare_successors(self, finished: Sequence[optuna.trial.FrozenTrial], stop: threading.Event) -> None:
+        """Start the replacement of each worker that is on its last trial before recycling."""
+        recycle = self.config.study.recycle_after
+        if recycle is None or stop.is_set():
+            return
+        done_by = Counter(trial.user_attrs.get("worker") for trial in finished)
+        for index, proc in enumerate(self.procs):
+            label = f"{socket.gethostname()}:{proc.pid}"  # the trials' ``worker`` attribute
+            if self.successors[index] is None and proc.poll() is None and done_by[label] >= recycle - 1:
+                self.generations[index] += 1
+                self.successors[index] = self._start(index, after=proc.pid)
 
     def replace_recycled(self, stop: threading.Event) -> None:
-        """Start a fresh process for each worker that left to be recycled (unless stopping)."""
+        """Hand each exited worker's place to its replacement, or start one if it left to be recycled."""
         for index, proc in enumerate(self.procs):
-            if proc.poll() == RECYCLE_EXIT and not stop.is_set():
+            code = proc.poll()
+            if code is None:
+                continue
+            if self.successors[index] is not None:
+                self.procs[index], self.successors[index] = self.successors[index], None
+            elif self._replaceable(code, stop):
                 self.generations[index] += 1
                 self.procs[index] = self._start(index)
-                _log.info("worker %d recycled: pid %d replaces %d", index, self.procs[index].pid, proc.pid)
+            else:
+                continue
+            _log.info("worker %d recycled: pid %d replaces %d", index, self.procs[index].pid, proc.pid)
 
     def all_exited(self, stop: threading.Event) -> bool:
-        """Every worker has ended for good (a recycled one is replaced unless stopping)."""
-        codes = [proc.poll() for proc in self.procs]
-        return all(code is not None and (code != RECYCLE_EXIT or stop.is_set()) for code in codes)
+        """Every worker has ended for good (one that left to be recycled is replaced unless stopping)."""
+        if any(proc is not None for proc in self.successors):
+            return False
+        return all(code is not None and not self._replaceable(code, stop) for code in (p.poll() for p in self.procs))
 
     def terminate(self) -> None:
         """SIGTERM every worker (each ends its trial's heartbeat cleanly); kill any left after 30 s."""
-        _signal_all(self.procs, signal.SIGTERM)
-        for proc in self.procs:
+        _signal_all(self.live(), signal.SIGTERM)
+        for proc in self.live():
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -289,10 +328,11 @@ def _supervise(study: optuna.Study, pool: _WorkerPool, callbacks: Sequence[Callb
     seen, forwarded = 0, False
     while True:
         if stop.is_set() and not forwarded:
-            _signal_all(pool.procs, signal.SIGINT)  # each worker finishes its running trial
+            _signal_all(pool.live(), signal.SIGINT)  # each worker finishes its running trial
             forwarded = True
         pool.replace_recycled(stop)
         finished = _finished(study)
+        pool.prepare_successors(finished, stop)
         if len(finished) != seen and callbacks:
             last = max(finished, key=lambda t: (t.datetime_complete is not None, t.datetime_complete, t.number))
             for callback in callbacks:
@@ -320,6 +360,18 @@ def _limit_framework_threads() -> None:
         pass
 
 
+def _wait_for_exit(pid: int, stop: threading.Event) -> None:
+    """Wait until process ``pid`` has exited (its parent reaps it within a poll) or ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:  # the id now belongs to another user's process
+            return
+        stop.wait(0.2)
+
+
 def _study_over(study: optuna.Study, config: StudyConfig, started: float) -> bool:
     """The study has its ``n_trials`` finished trials, or this worker's ``timeout`` has passed."""
     timed_out = config.study.timeout is not None and time.monotonic() - started >= config.study.timeout
@@ -331,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacksearch.workers", description="one stacksearch worker")
     parser.add_argument("--config", required=True, help="JSON file written by run_workers")
     parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--after", type=int, default=None, help="start training once this process has exited")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -341,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     from stacksearch.model import select_backend
-    from stacksearch.runner import run_study
+    from stacksearch.runner import load_study_data, run_study
 
     config = read_worker_config(args.config)
     stop = threading.Event()
@@ -356,8 +409,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         select_backend(config.backend)
         _limit_framework_threads()
+        data = load_study_data(config)
+        if args.after is not None:
+            _wait_for_exit(args.after, stop)
         started = time.monotonic()
-        study = run_study(config, stop=stop, max_trials=config.study.recycle_after)
+        study = run_study(config, stop=stop, data=data, max_trials=config.study.recycle_after)
         if not stop.is_set() and not _study_over(study, config, started):
             return RECYCLE_EXIT
     except KeyboardInterrupt:
