@@ -139,7 +139,7 @@ class TrainingSection(_Section):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=1)
     patience: int | None = Field(3, ge=1)
-    backend: Literal["tensorflow", "jax", "torch"] | None = None
+    backend: Literal["auto", "tensorflow", "jax", "torch"] | None = None
 
 
 class TrackingSection(_Section):
@@ -200,8 +200,8 @@ class StudyConfig(_Section):
 
     @property
     def backend(self) -> str:
-        """The Keras backend after overrides (default ``tensorflow``)."""
-        return self.training.backend or "tensorflow"
+        """The Keras backend after overrides (default ``auto``: TensorFlow on CPU, JAX on a GPU)."""
+        return self.training.backend or "auto"
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:

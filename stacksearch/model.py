@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Iterator
@@ -25,21 +26,49 @@ from stacksearch.space import ArchSpec
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "select_backend", "keras_metric"]
+__all__ = ["build_stacked_lstm", "select_backend", "auto_backend", "keras_metric"]
+
+
+def auto_backend(gpus: list[str] | None = None) -> str:
+    """The Keras backend ``auto`` picks on this machine, among those installed.
+
+    With a GPU: JAX (then TensorFlow, torch). On CPU: TensorFlow (then JAX, torch). On
+    the 2-core CPU a whole 10-trial search took 1.2x longer on JAX, whose faster steady
+    epochs do not repay its per-trial model build and compilation on short trials; on the
+    GPU machines here JAX has a CUDA build and beats Keras/torch (docs/performance.md).
+    ``gpus`` defaults to :func:`stacksearch.workers.visible_gpus`.
+
+    Example:
+        >>> auto_backend(gpus=[])
+        'tensorflow'
+    """
+    from stacksearch.workers import visible_gpus
+
+    on_gpu = bool(visible_gpus() if gpus is None else gpus)
+    order = ("jax", "tensorflow", "torch") if on_gpu else ("tensorflow", "jax", "torch")
+    for name in order:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ConfigError('no Keras backend is installed: pip install tensorflow, or pip install "stacksearch[jax]"')
 
 
 def select_backend(name: str | None) -> str:
-    """Make ``name`` the Keras backend (before Keras is imported); return the one in use."""
+    """Make ``name`` the Keras backend (before Keras is imported); return the one in use.
+
+    ``auto`` picks with :func:`auto_backend`; once Keras is loaded it means the active one.
+    """
     if "keras" in sys.modules:
         import keras
 
         active = keras.backend.backend()
-        if name and name != active:
+        if name and name not in (active, "auto"):
             raise ConfigError(
                 f"Keras is already loaded with backend {active!r}; cannot switch to {name!r} "
                 "in this process: set KERAS_BACKEND before importing keras"
             )
         return active
+    if name == "auto" or (not name and os.environ.get("KERAS_BACKEND") == "auto"):
+        name = auto_backend()
     if name:
         os.environ["KERAS_BACKEND"] = name
     chosen = os.environ.get("KERAS_BACKEND", "tensorflow")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stacksearch.config import DEFAULT_STORAGE, load_config, validate_config
+from stacksearch.config import DEFAULT_STORAGE, StudyConfig, load_config, validate_config
 from stacksearch.exceptions import ConfigError
 
 BASE = {"benchmark": {"name": "adding"}}
@@ -79,3 +79,33 @@ def test_malformed_yaml_names_line(tmp_path: Path):
 def test_shipped_studies_validate():
     for path in sorted(Path(__file__).parents[2].joinpath("studies").glob("*.yaml")):
         load_config(path, env={})
+
+
+def test_backend_auto_is_the_default_and_picks_per_machine(monkeypatch):
+    import importlib.util
+
+    from stacksearch.model import auto_backend
+
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}})
+    assert config.backend == "auto"
+    installed = {"tensorflow", "jax"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name in installed else None)
+    assert auto_backend(gpus=[]) == "tensorflow"   # CPU: the whole search was faster on TensorFlow
+    assert auto_backend(gpus=["0"]) == "jax"       # GPU: JAX
+    installed.discard("jax")
+    assert auto_backend(gpus=["0"]) == "tensorflow"
+    installed.clear()
+    with pytest.raises(ConfigError, match="no Keras backend is installed"):
+        auto_backend(gpus=[])
+
+
+def test_select_backend_auto_keeps_a_loaded_keras_and_refuses_a_switch():
+    import keras
+
+    from stacksearch.model import select_backend
+
+    active = keras.backend.backend()
+    assert select_backend("auto") == active and select_backend(None) == active
+    other = "jax" if active != "jax" else "tensorflow"
+    with pytest.raises(ConfigError, match=f"cannot switch to '{other}'"):
+        select_backend(other)
