@@ -29,3 +29,15 @@ def test_default_sampler_and_pruner():
     assert isinstance(make_pruner(_config(pruner="median")), optuna.pruners.MedianPruner)
     assert isinstance(make_pruner(_config(multi_objective=True)), optuna.pruners.NopPruner)
     assert isinstance(make_sampler(_config(sampler="random"), SearchSpace()), optuna.samplers.RandomSampler)
+
+
+def test_search_defaults_are_the_measured_ones():
+    # chosen in benchmarks/search_efficiency.py (docs/speed.md section 1): 4 TPE start-up
+    # trials, Hyperband judging no trial before a fifth of its epochs, halving at each rung
+    from stacksearch.runner import startup_trials
+
+    config = _config(n_trials=50)
+    assert make_sampler(config, SearchSpace())._n_startup_trials == 4
+    assert [startup_trials(n) for n in (1, 12, 15, 16, 50, 1000)] == [3, 3, 3, 4, 4, 4]
+    pruner = make_pruner(config)
+    assert (pruner._min_resource, pruner._max_resource, pruner._reduction_factor) == (2, 9, 2)
