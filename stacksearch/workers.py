@@ -401,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
+            optuna.logging.set_verbosity(optuna.logging.ERROR)  # no traceback for the trial stopped now
             raise KeyboardInterrupt
         stop.set()
 
