@@ -2,6 +2,7 @@
 
     nice -n 10 python benchmarks/memory.py                          # 50 trials in this process, tensorflow
     KERAS_BACKEND=jax nice -n 10 python benchmarks/memory.py --trials 50
+    nice -n 10 python benchmarks/memory.py --trials 30 --malloc-trim    # is it allocator fragmentation?
     nice -n 10 python benchmarks/memory.py --cli --recycle-after 20 # what `stacksearch run` does
 
 Without ``--cli``: runs the real ``StackedLSTMObjective`` in this process (SQLite storage in a
@@ -20,6 +21,7 @@ ten trials.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import resource
 import statistics
@@ -112,6 +114,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--tracking", action="store_true", help="log every trial to a local MLflow store too")
+    parser.add_argument("--malloc-trim", action="store_true",
+                        help="return free heap pages to the system after every trial (tests for fragmentation)")
     parser.add_argument("--cli", action="store_true", help="measure the worker processes of `stacksearch run`")
     parser.add_argument("--recycle-after", type=int, default=20, help="with --cli: study.recycle_after (0: off)")
     args = parser.parse_args()
@@ -160,6 +164,8 @@ def main() -> None:
         print(f"{'trial':>5} {'shape':>8} {'rss':>8} {'peak':>8}")
         for i in range(args.trials):
             study.optimize(objective, n_trials=1, callbacks=callbacks)
+            if args.malloc_trim:
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
             t = study.trials[-1]
             shape = f"{t.params['depth']}x{t.params['units']}"
             rows.append((i, rss_mb(), peak_mb()))

@@ -8,7 +8,8 @@ tracking off: benchmarks/tracking_overhead.py measures that) and splits each tri
 clear_session + gc, build + compile, the first epoch's excess over a steady epoch (tracing /
 XLA compilation), steady epochs, scoring the test split, storage writes (timed around the
 RDB storage's write methods), and the rest (sampling, Optuna bookkeeping). One subprocess
-per backend.
+per backend and ``gc.freeze`` setting: "on" freezes the objects alive before the first trial
+as ``run_study`` does, "off" is the same study without it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections import defaultdict
 
 
-def worker(backend: str, trials: int, epochs: int) -> None:
+def worker(backend: str, trials: int, epochs: int, freeze: bool) -> None:
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import gc
@@ -103,12 +104,16 @@ def worker(backend: str, trials: int, epochs: int) -> None:
         study = optuna.create_study(storage=storage, direction="minimize",
                                     sampler=optuna.samplers.RandomSampler(seed=0))
         study.optimize(objective, n_trials=1)  # warm-up: imports and first-ever compilation
+        if freeze:
+            from stacksearch.runner import _freeze_long_lived_objects
+
+            _freeze_long_lived_objects()
         spent.clear()
         start = time.perf_counter()
         study.optimize(objective, n_trials=trials)
         total = time.perf_counter() - start
     spent["total"] = total
-    print(json.dumps({"backend": backend, "trials": trials, **spent}), flush=True)
+    print(json.dumps({"backend": backend, "freeze": freeze, "trials": trials, **spent}), flush=True)
 
 
 def main() -> None:
@@ -116,14 +121,16 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--freeze", nargs="+", choices=["on", "off"], default=["off", "on"])
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.trials, args.epochs)
+        worker(args.worker, args.trials, args.epochs, args.freeze == ["on"])
         return
     rows = []
-    for backend in args.backends:
-        cmd = [sys.executable, __file__, "--worker", backend, "--trials", str(args.trials), "--epochs", str(args.epochs)]
+    for backend, freeze in [(b, f) for b in args.backends for f in args.freeze]:
+        cmd = [sys.executable, __file__, "--worker", backend, "--freeze", freeze, "--trials", str(args.trials),
+               "--epochs", str(args.epochs)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         if not got:
@@ -132,7 +139,7 @@ def main() -> None:
     print(f"# seconds per trial (mean of {args.trials} trials of {args.epochs} epochs, adding T=20, 1024 sequences, "
           f"depth 1-2 x 16-32 units, SQLite storage, no tracking)")
     parts = ["clear", "build", "first_excess", "fit_setup", "score", "storage", "other", "steady_epochs", "total"]
-    print(f"{'backend':<11} " + " ".join(f"{p:>12}" for p in parts) + f" {'outside steady':>15}")
+    print(f"{'backend':<11} {'gc.freeze':>9} " + " ".join(f"{p:>12}" for p in parts) + f" {'outside steady':>15}")
     for r in rows:
         n = r["trials"]
         r["storage"] = r.get("storage", 0.0)
@@ -141,7 +148,7 @@ def main() -> None:
         r["other"] = r["total"] - r["fit"] - r.get("clear", 0) - r.get("build", 0) - r.get("score", 0) - outside_fit
         r["steady_epochs"] -= r.get("storage_in_fit", 0.0)  # per-epoch reports are counted as storage
         outside = 1 - r["steady_epochs"] / r["total"]
-        print(f"{r['backend']:<11} " + " ".join(f"{r.get(p, 0.0) / n:>12.3f}" for p in parts) + f" {outside:>14.0%}")
+        print(f"{r['backend']:<11} {'on' if r['freeze'] else 'off':>9} " + " ".join(f"{r.get(p, 0.0) / n:>12.3f}" for p in parts) + f" {outside:>14.0%}")
 
 
 if __name__ == "__main__":
