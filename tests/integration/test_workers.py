@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 from stacksearch.storage import mask_url
+from tests.conftest_mlflow import mlflow_db_template  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -144,12 +145,21 @@ def test_three_workers_on_mariadb_stop_at_exactly_n_trials(tmp_path, cleanup):
     assert not os.listdir(tmp_path / "checkpoints")
 
 
-def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tmp_path):
+def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tmp_path, mlflow_db_template):
     """TensorFlow keeps memory from every trial: `run` hands the study to a new process every 2 trials here."""
+    import mlflow
+
+    from tests.conftest_mlflow import check_tree, copy_db
+
     url = f"sqlite:///{tmp_path / 'recycle.db'}"
-    out = finish(start_run(tmp_path, study_yaml(tmp_path, "recycle", n_trials=5, recycle_after=2), 1, url))
+    tracking = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
+    study_file = study_yaml(tmp_path, "recycle", n_trials=5, recycle_after=2, tracking=tracking)
+    out = finish(start_run(tmp_path, study_file, 1, url))
     assert "trials: 5/5 finished" in out, out[-3000:]
-    trials = check_exact(optuna.load_study(study_name="recycle", storage=url), 5)
+    study = optuna.load_study(study_name="recycle", storage=url)
+    trials = check_exact(study, 5)
+    tree = check_tree(mlflow.MlflowClient(tracking), study)  # one parent run across the three processes
+    assert tree.parent.info.status == "FINISHED"
     workers = [t.user_attrs["worker"] for t in sorted(trials, key=lambda t: t.number)]
     assert workers[0] == workers[1] != workers[2] == workers[3] != workers[4], workers
     assert workers[0] != workers[4] and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
