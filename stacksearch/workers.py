@@ -307,7 +307,7 @@ class _WorkerPool:
         return all(code is not None and not self._replaceable(code, stop) for code in (p.poll() for p in self.procs))
 
     def terminate(self) -> None:
-        """SIGTERM every worker (each ends its trial's heartbeat cleanly); kill any left after 30 s."""
+        """Stop every worker now with SIGTERM (its trial ends FAIL, recorded); kill any left after 30 s."""
         _signal_all(self.live(), signal.SIGTERM)
         for proc in self.live():
             try:
@@ -396,11 +396,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from stacksearch.model import select_backend
     from stacksearch.runner import load_study_data, run_study
 
+    begun = time.monotonic()  # the config's timeout is what was left when this process started
     config = read_worker_config(args.config)
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():
+        # SIGINT (forwarded Ctrl-C): finish the running trial; a second one, or SIGTERM (the
+        # supervisor's "stop now"), stops it at once: it ends FAIL, and the study goes on without it.
+        if stop.is_set() or signum == signal.SIGTERM:
             optuna.logging.set_verbosity(optuna.logging.ERROR)  # no traceback for the trial stopped now
             raise KeyboardInterrupt
         stop.set()
@@ -413,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = load_study_data(config)
         if args.after is not None:
             _wait_for_exit(args.after, stop)
+        if config.study.timeout is not None:  # less the time spent loading and waiting
+            config.study.timeout = max(1.0, config.study.timeout - (time.monotonic() - begun))
         started = time.monotonic()
         study = run_study(config, stop=stop, data=data, max_trials=config.study.recycle_after)
         if not stop.is_set() and not _study_over(study, config, started):
