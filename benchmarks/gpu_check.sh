@@ -41,5 +41,5 @@ deadline 200 $PY benchmarks/backends.py --backends jax torch --shapes $SHAPES --
 deadline 60 $PY benchmarks/raw_torch_lstm.py --shapes $SHAPES --length 100 --n 16384 --batch 256 \
   | tee "$OUT/raw_torch.txt"
 # 3. per-trial overhead of a short study on the GPU (JAX)
-deadline 90 $PY benchmarks/per_trial.py --backends jax --trials 6 --epochs 5 | tee "$OUT/study.txt"
+deadline 90 $PY benchmarks/per_trial.py --backends jax --freeze on --trials 6 --epochs 5 | tee "$OUT/study.txt"
 echo "gpu_check done: $(ls "$OUT")"
