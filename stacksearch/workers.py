@@ -361,15 +361,23 @@ def _limit_framework_threads() -> None:
 
 
 def _wait_for_exit(pid: int, stop: threading.Event) -> None:
-    """Wait until process ``pid`` has exited (its parent reaps it within a poll) or ``stop`` is set."""
+    """Wait until process ``pid`` has exited (a zombie not yet reaped counts) or ``stop`` is set."""
     while not stop.is_set():
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):  # gone, or the id now belongs to another user
             return
-        except PermissionError:  # the id now belongs to another user's process
+        if _is_zombie(pid):
             return
         stop.wait(0.2)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):  # no /proc (not Linux), or already gone
+        return False
 
 
 def _study_over(study: optuna.Study, config: StudyConfig, started: float) -> bool:

@@ -127,3 +127,25 @@ def test_a_replacement_worker_gets_what_is_left_of_the_timeout(tmp_path):
     assert read_worker_config(write_worker_config(config, tmp_path / "a.json")).study.timeout == 600
     again = read_worker_config(write_worker_config(config, tmp_path / "b.json", timeout=123.5))
     assert again.study.timeout == 123.5 and again.study.workers == 1 and config.study.timeout == 600
+
+
+def test_a_replacement_starts_when_its_predecessor_exits_even_before_it_is_reaped():
+    import threading
+
+    from stacksearch.workers import _is_zombie, _wait_for_exit
+
+    predecessor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    try:
+        _wait_for_exit(predecessor.pid, threading.Event())
+        assert _is_zombie(predecessor.pid)  # it had exited, and nobody had reaped it yet
+    finally:
+        predecessor.wait()
+    stop = threading.Event()
+    stop.set()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _wait_for_exit(sleeper.pid, stop)  # stopping: no waiting for a live process
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
