@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -152,9 +151,10 @@ def sync_mlflow(study: optuna.Study, tracker: "MLflowTracker | None" = None, *,
         from stacksearch.tracking import MLflowTracker
 
         tracker = MLflowTracker()
-    with contextlib.suppress(Exception), warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # trials of dead workers (heartbeat storages) -> FAIL
+    from stacksearch.storage import fail_stale_trials
+
+    with contextlib.suppress(Exception):
+        fail_stale_trials(study)  # trials of dead workers (heartbeat storages) -> FAIL, with a fail_reason
     result = SyncResult()
     try:
         sync_trials(tracker, study, kill_running=kill_running, result=result)

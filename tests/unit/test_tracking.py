@@ -291,3 +291,18 @@ def test_stale_trial_hook_ends_a_dead_workers_run_failed(tmp_path: Path, sqlite_
     assert run.info.status == "FAILED" and run.data.tags["optuna.trial_state"] == "FAIL"
     assert run.data.params["units"] == str(trial.params["units"])
     assert len(run_tree(other_worker.client, study).trials[0]) == 1
+
+
+def test_sync_fails_a_dead_workers_trial_saying_why(tmp_path: Path, sqlite_uri: str) -> None:
+    import time
+
+    from stacksearch.storage import open_storage
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=1, grace_period=2)
+    study = optuna.create_study(storage=storage, study_name="stale", direction="minimize")
+    trial = study.ask()
+    storage.record_heartbeat(trial._trial_id)  # then the worker dies: no more heartbeats
+    time.sleep(2.5)
+    sync_mlflow(study, MLflowTracker(sqlite_uri))
+    dead = study.trials[0]
+    assert dead.state == TrialState.FAIL and "no heartbeat" in dead.user_attrs["fail_reason"]
