@@ -302,7 +302,7 @@ def test_sync_fails_a_dead_workers_trial_saying_why(tmp_path: Path, sqlite_uri: 
     study = optuna.create_study(storage=storage, study_name="stale", direction="minimize")
     trial = study.ask()
     storage.record_heartbeat(trial._trial_id)  # then the worker dies: no more heartbeats
-    time.sleep(2.5)
+    time.sleep(3.5)  # beyond the grace period, at the database clock's one-second resolution
     sync_mlflow(study, MLflowTracker(sqlite_uri))
     dead = study.trials[0]
     assert dead.state == TrialState.FAIL and "no heartbeat" in dead.user_attrs["fail_reason"]
