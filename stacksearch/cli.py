@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
     run.add_argument("--study-name", help="study name (default: from the file)")
     run.add_argument("--backend", choices=("auto", "tensorflow", "jax", "torch"),
-                     help="Keras backend (auto: the fastest one installed, see docs/performance.md)")
+                     help="Keras backend (default auto: TensorFlow on CPU, JAX on a GPU; docs/performance.md)")
     run.add_argument("--seed", type=int, help="sampler and training seed")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
     run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
