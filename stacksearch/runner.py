@@ -234,9 +234,9 @@ def trial_counts(study: optuna.Study) -> dict[TrialState, int]:
     return counts
 
 
-def worker_label() -> str:
-    """``host:pid`` of this process (trial user attribute ``worker``; many machines share a study)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_label(pid: int | None = None) -> str:
+    """``host:pid`` of this process, or of process ``pid`` on this host (trial user attribute ``worker``)."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 class _TargetGuard:

@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -139,8 +138,12 @@ def uses_worker_processes(config: StudyConfig) -> bool:
     if config.study.workers > 1:
         return True
     recycle = config.study.recycle_after
-    in_memory = is_sqlite(config.storage_url) and sqlite_file(config.storage_url) is None
-    return recycle is not None and config.study.n_trials > recycle and not in_memory
+    return recycle is not None and config.study.n_trials > recycle and not _in_memory(config.storage_url)
+
+
+def _in_memory(url: str) -> bool:
+    """The storage lives in this process only (in-memory SQLite): no other process can open it."""
+    return is_sqlite(url) and sqlite_file(url) is None
 
 
 def write_worker_config(config: StudyConfig, path: Path, *, timeout: float | None = None) -> Path:
@@ -208,7 +211,7 @@ def run_workers(
     """
     from stacksearch.runner import load_study_data, prepare_study
 
-    if is_sqlite(config.storage_url) and sqlite_file(config.storage_url) is None:
+    if _in_memory(config.storage_url):
         raise ConfigError(f"storage {config.storage_url!r} lives in one process; workers need a file "
                           "(sqlite:///study.db) or a server (postgresql+psycopg://USER@HOST/DB)")
     data = data if data is not None else load_study_data(config)
@@ -278,10 +281,12 @@ class _WorkerPool:
         recycle = self.config.study.recycle_after
         if recycle is None or stop.is_set():
             return
+        from stacksearch.runner import worker_label
+
         done_by = Counter(trial.user_attrs.get("worker") for trial in finished)
         for index, proc in enumerate(self.procs):
-            label = f"{socket.gethostname()}:{proc.pid}"  # the trials' ``worker`` attribute
-            if self.successors[index] is None and proc.poll() is None and done_by[label] >= recycle - 1:
+            last_trial = done_by[worker_label(proc.pid)] >= recycle - 1
+            if self.successors[index] is None and proc.poll() is None and last_trial:
                 self.generations[index] += 1
                 self.successors[index] = self._start(index, after=proc.pid)
 
