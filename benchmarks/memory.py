@@ -14,8 +14,8 @@ per trial.
 With ``--cli``: runs ``stacksearch run`` on the same study (one worker, ``study.recycle_after``
 from ``--recycle-after``; 0 turns recycling off), samples the RSS of every process under it
 from /proc twice a second, and prints each trial's worker process and the highest RSS that
-process had by the trial's end; then the same slope, and the peak of the first and last
-ten trials.
+process had by the trial's end; then the peak RSS of each worker process and the median
+time between the last trial of one process and the first of its replacement.
 """
 
 from __future__ import annotations
@@ -80,10 +80,10 @@ def process_tree_rss(root: int) -> dict[int, float]:
 
 
 def run_cli(trials: int, epochs: int, recycle_after: int,
-            gaps: list[tuple[float, float, int]]) -> list[tuple[int, float, float]]:
+            spans: list[tuple[float, float, int]]) -> list[tuple[int, float, int]]:
     """Run ``stacksearch run``; return (trial, its worker's peak RSS by the trial's end, worker pid) rows.
 
-    ``gaps`` receives (start, end, pid) of every trial.
+    ``spans`` receives (start, end, worker pid) of every trial.
     """
     with tempfile.TemporaryDirectory() as tmp:
         study_file = Path(tmp) / "memory.yaml"
@@ -104,8 +104,8 @@ def run_cli(trials: int, epochs: int, recycle_after: int,
             pid = int(t.user_attrs["worker"].rsplit(":", 1)[1])
             end = t.datetime_complete.timestamp()
             seen = [rss for when, p, rss in samples if p == pid and when <= end + 0.5]
-            rows.append((t.number, max(seen) if seen else float("nan"), float(pid)))
-            gaps.append((t.datetime_start.timestamp(), end, pid))
+            rows.append((t.number, max(seen) if seen else float("nan"), pid))
+            spans.append((t.datetime_start.timestamp(), end, pid))
     return rows
 
 
@@ -126,7 +126,7 @@ def main() -> None:
               f"{args.recycle_after or 'off'}; MB")
         print(f"{'trial':>5} {'worker pid':>10} {'peak rss':>9}")
         for number, peak, pid in rows:
-            print(f"{number:>5} {int(pid):>10} {peak:>9.1f}")
+            print(f"{number:>5} {pid:>10} {peak:>9.1f}")
         peaks = {pid: max(r[1] for r in rows if r[2] == pid) for pid in dict.fromkeys(r[2] for r in rows)}
         handovers = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] != b[2]]
         between = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] == b[2]]
