@@ -2,7 +2,7 @@
 
 Every worker of a study opens the same RDB storage: PostgreSQL or MySQL/MariaDB for
 many machines, SQLite for one machine. Heartbeats mark a killed worker's RUNNING trial
-FAIL after ``grace_period`` seconds, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`
+FAIL after ``grace_period`` seconds (twice that if it died before its first heartbeat), and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`
 queues a copy of it (same parameters, system attribute ``failed_trial``) for a surviving
 worker; hooks added with :func:`add_stale_hook` (the MLflow tracker's) run first.
 
@@ -24,11 +24,13 @@ import copy
 import logging
 import re
 import warnings
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import optuna
 import sqlalchemy
+from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -36,6 +38,7 @@ from stacksearch.exceptions import ConfigError, StorageError
 
 __all__ = [
     "mask_url", "check_url", "open_storage", "is_sqlite", "sqlite_file", "add_stale_hook", "StaleTrialHandler", "fail_stale_trials",
+    "orphan_trial_ids",
     "HEARTBEAT_INTERVAL", "GRACE_PERIOD", "SQLITE_BUSY_TIMEOUT",
 ]
 
@@ -139,26 +142,73 @@ def add_stale_hook(storage: optuna.storages.BaseStorage, hook: StaleHook) -> boo
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
-    """Fail the study's trials whose worker stopped sending heartbeats, saying why.
+    """Fail the study's trials whose worker is gone, saying why, and queue their retries.
 
-    Optuna's :func:`optuna.storages.fail_stale_trials` (FAIL, then the stale-trial
-    callback: hooks and retry), after writing ``fail_reason`` on each stale trial while it
-    can still be written.
+    Two kinds of RUNNING trial are stale: one whose heartbeats stopped ``grace_period``
+    seconds ago (Optuna's :func:`optuna.storages.fail_stale_trials`), and one that never
+    had a heartbeat and started more than twice the grace period ago (its worker was
+    killed between creating it and its first heartbeat, which Optuna's rule cannot see;
+    see :func:`orphan_trial_ids`). Each gets ``fail_reason`` first, while it can still be
+    written, then FAIL, then the storage's stale-trial callback (hooks and retry).
+    Storages without heartbeats are left alone.
     """
-    backend = getattr(study._storage, "_backend", study._storage)
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)
     find = getattr(backend, "_get_stale_trial_ids", None)
     interval = getattr(backend, "heartbeat_interval", None)
-    if find is not None and interval is not None:
-        grace = getattr(backend, "grace_period", None) or 2 * interval
-        for trial_id in find(study._study_id):
-            try:
-                study._storage.set_trial_user_attr(
-                    trial_id, "fail_reason", f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
-            except optuna.exceptions.UpdateFinishedTrialError:
-                pass
+    if find is None or interval is None:
+        return
+    grace = getattr(backend, "grace_period", None) or 2 * interval
+    for trial_id in find(study._study_id):
+        try:
+            storage.set_trial_user_attr(
+                trial_id, "fail_reason", f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    if not isinstance(backend, optuna.storages.RDBStorage):
+        return
+    failed: list[int] = []
+    for trial_id in orphan_trial_ids(backend, study._study_id, 2 * grace):
+        try:
+            storage.set_trial_user_attr(
+                trial_id, "fail_reason",
+                f"worker lost: no heartbeat ever arrived in {2 * grace} s since the trial started "
+                "(killed while starting it); retried")
+            if storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # another worker failed it first
+    callback = storage.get_heartbeat_stale_trial_callback()
+    if callback is not None:
+        for trial_id in failed:
+            callback(study, copy.deepcopy(storage.get_trial(trial_id)))
+
+
+def orphan_trial_ids(storage: optuna.storages.RDBStorage, study_id: int, older_than: float) -> list[int]:
+    """IDs of the study's RUNNING trials without a heartbeat row that started over ``older_than`` s ago.
+
+    One query. Optuna writes ``datetime_start`` as naive UTC from the creating worker's
+    clock, so it is compared with this machine's UTC clock (not the database server's,
+    whose time zone varies); ``older_than`` must cover clock differences between machines
+    and a slow first heartbeat. A trial with any heartbeat is never returned.
+    """
+    from optuna.storages._rdb import models
+
+    trials = models.TrialModel.__table__
+    beats = models.TrialHeartbeatModel.__table__
+    cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=older_than)
+    query = (
+        sqlalchemy.select(trials.c.trial_id)
+        .select_from(trials.outerjoin(beats, beats.c.trial_id == trials.c.trial_id))
+        .where(trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING,
+               beats.c.trial_id.is_(None), trials.c.datetime_start < cutoff)
+        .order_by(trials.c.trial_id)
+    )
+    with storage.engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 def _serialize_sqlite(engine: sqlalchemy.engine.Engine) -> None:

@@ -1,6 +1,8 @@
 """Storage: password masking, heartbeats, stale-trial hooks and retries, serialised SQLite, target guard.
 
-No training: trials are made with ask/tell, ``create_trial`` or trivial objectives.
+No training: trials are made with ask/tell, ``create_trial`` or trivial objectives. The
+stale-trial rules also run on PostgreSQL (STACKSEARCH_TEST_DB_URL) and MariaDB/MySQL
+(STACKSEARCH_TEST_MYSQL_URL); without them those cases skip, saying why.
 """
 
 from __future__ import annotations
@@ -8,18 +10,24 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing as mp
+import os
 import threading
+import time
+import uuid
 import warnings
+from datetime import timedelta
+from typing import Iterator
 
 import optuna
 import pytest
+import sqlalchemy
 from optuna.trial import TrialState
 
 from stacksearch.config import StudyConfig
 from stacksearch.exceptions import ConfigError, StorageError
 from stacksearch.runner import _TargetGuard, _work
 from stacksearch.storage import (
-    StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage,
+    StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage, orphan_trial_ids,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
@@ -211,3 +219,96 @@ def test_a_trial_failed_as_stale_while_it_ran_does_not_stop_the_worker(tmp_path)
     assert states.count(TrialState.COMPLETE) == 3 and states[0] == TrialState.FAIL
     assert study.trials[1].system_attrs["failed_trial"] == 0
     assert not math.isnan(study.best_value)
+
+
+SERVERS = {  # backend: (variable, what, example URL)
+    "postgresql": ("STACKSEARCH_TEST_DB_URL", "PostgreSQL", "postgresql+psycopg://root@127.0.0.1:5432/test"),
+    "mysql": ("STACKSEARCH_TEST_MYSQL_URL", "MariaDB/MySQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+
+
+@pytest.fixture
+def kolkata() -> Iterator[None]:
+    """Local time 5:30 h ahead of UTC: a rule that mixed local time and UTC would fail or miss trials."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.fixture(params=["sqlite", *SERVERS])
+def beating_study(request: pytest.FixtureRequest, tmp_path) -> Iterator[optuna.Study]:
+    """A new study with heartbeats every second and a 2 s grace period; deleted afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'o.db'}"
+    else:
+        variable, what, example = SERVERS[request.param]
+        url = os.environ.get(variable, "")
+        if not url:
+            pytest.skip(f"{variable} is not set: no {what} server to test against (e.g. {variable}={example})")
+    try:
+        storage = open_storage(url, heartbeat_interval=1, grace_period=2)
+    except StorageError as err:
+        pytest.skip(f"{err}")
+    name = f"orphans-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(storage=storage, study_name=name)
+    yield study
+    optuna.delete_study(study_name=name, storage=storage)
+
+
+def _backdate(study: optuna.Study, trial_id: int, seconds: float, heartbeat: bool = False) -> None:
+    """Move a trial's start (or its heartbeat) ``seconds`` into the past, on the clock that wrote it."""
+    from optuna.storages._rdb import models
+
+    table = (models.TrialHeartbeatModel if heartbeat else models.TrialModel).__table__
+    column = table.c.heartbeat if heartbeat else table.c.datetime_start
+    with study._storage._backend.engine.begin() as connection:
+        value = connection.execute(sqlalchemy.select(column).where(table.c.trial_id == trial_id)).scalar_one()
+        connection.execute(table.update().where(table.c.trial_id == trial_id)
+                           .values({column.name: value - timedelta(seconds=seconds)}))
+
+
+def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_twice_the_grace_period(
+        beating_study, kolkata):
+    study, storage = beating_study, beating_study._storage
+    seen: list[tuple[int, str, str]] = []
+    add_stale_hook(storage, lambda s, t: seen.append((t.number, t.state.name, t.user_attrs.get("fail_reason", ""))))
+
+    def running() -> int:  # what study.ask() leaves when its worker dies before the first heartbeat
+        return storage.create_new_trial(study._study_id)
+
+    orphan, young, fresh, beating, silent = (running() for _ in range(5))
+    _backdate(study, orphan, 5)  # over 2 x grace (4 s): its worker is gone
+    _backdate(study, young, 3)  # over the grace period but within 2 x: a slow first heartbeat is allowed
+    storage.record_heartbeat(silent)
+    _backdate(study, silent, 5, heartbeat=True)  # heartbeats stopped: Optuna's own rule
+    _backdate(study, beating, 60)  # a long trial whose worker is alive
+    storage.record_heartbeat(beating)
+    assert orphan_trial_ids(storage._backend, study._study_id, 4) == [orphan]
+    fail_stale_trials(study)
+    fail_stale_trials(study)  # a second worker that looks finds nothing more to do
+    state = {t._trial_id: t for t in study.get_trials(deepcopy=False)}
+    assert [state[i].state for i in (orphan, young, fresh, beating, silent)] == [
+        TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING, TrialState.RUNNING, TrialState.FAIL]
+    assert state[orphan].user_attrs["fail_reason"].startswith("worker lost: no heartbeat ever arrived in 4 s")
+    assert state[silent].user_attrs["fail_reason"].startswith("worker lost: no heartbeat for 2 s")
+    numbers = {state[orphan].number, state[silent].number}
+    assert {(n, s) for n, s, _ in seen} == {(n, "FAIL") for n in numbers} and all(r for _, _, r in seen)
+    retries = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    assert sorted(t.system_attrs["failed_trial"] for t in retries) == sorted(numbers)  # one retry each
+
+
+def test_storages_without_heartbeats_keep_their_running_trials(tmp_path):
+    study = _study(tmp_path, heartbeat=False)
+    trial_id = study._storage.create_new_trial(study._study_id)
+    _backdate(study, trial_id, 3600)
+    fail_stale_trials(study)
+    memory = optuna.create_study()
+    memory._storage.create_new_trial(memory._study_id)
+    fail_stale_trials(memory)
+    assert [t.state for t in study.trials + memory.trials] == [TrialState.RUNNING, TrialState.RUNNING]
