@@ -26,7 +26,7 @@ from stacksearch.space import ArchSpec
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "select_backend", "auto_backend", "keras_metric"]
+__all__ = ["build_stacked_lstm", "select_backend", "auto_backend", "keras_metric", "released_traces"]
 
 
 def auto_backend(gpus: list[str] | None = None) -> str:
@@ -96,6 +96,34 @@ def _native_stderr_silenced() -> Iterator[None]:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+@contextlib.contextmanager
+def released_traces() -> Iterator[None]:
+    """Let TensorFlow free the graphs traced inside the block once their model is gone.
+
+    On TensorFlow, Keras all-reduces every gradient through ``tf.custom_gradient``, which
+    while tracing registers a gradient function, holding the whole traced train step, in
+    TensorFlow's process-wide gradient registry; nothing ever removes it, so each trained
+    model kept about 15 MB that ``clear_session`` cannot free (docs/performance.md). Those
+    functions would only be needed to differentiate a train step itself. On leaving the
+    block, the ones registered inside it are dropped. Other backends: nothing to do.
+
+    Example:
+        >>> with released_traces():
+        ...     pass  # build, fit and score a model here
+    """
+    ops = sys.modules.get("tensorflow.python.framework.ops")
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):
+        yield
+        return
+    before = set(registry)
+    try:
+        yield
+    finally:
+        for name in [name for name in list(registry) if name.startswith("CustomGradient-") and name not in before]:
+            registry.pop(name, None)
 
 
 def keras_metric(name: str) -> Any:

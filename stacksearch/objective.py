@@ -86,8 +86,7 @@ class StackedLSTMObjective:
         return (math.nan, math.nan) if self.multi_objective else math.nan
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
-        from stacksearch.model import build_stacked_lstm
-        from stacksearch.train import fit_model, score_test
+        from stacksearch.model import released_traces
 
         import keras
 
@@ -107,7 +106,17 @@ class StackedLSTMObjective:
         trial.set_user_attr("seed", seed)
         for listener in self.listeners:
             listener.on_trial_start(trial, spec)
+        with released_traces():
+            return self._train(trial, spec, n_params, seed)
 
+    def _train(self, trial: optuna.Trial, spec: ArchSpec, n_params: int,
+               seed: int | None) -> float | tuple[float, float]:
+        from stacksearch.model import build_stacked_lstm
+        from stacksearch.train import fit_model, score_test
+
+        import keras
+
+        data = self.data
         keras.backend.clear_session(free_memory=True)  # also collects garbage
         if seed is not None:
             keras.utils.set_random_seed(seed)

@@ -1,5 +1,6 @@
 """Real (tiny) training through the objective, the runner and the CLI."""
 
+import gc
 import math
 
 import numpy as np
@@ -94,6 +95,28 @@ def test_pruned_trial_records_its_epoch(workdir, tiny_regression):
     assert trial.state == TrialState.PRUNED and trial.user_attrs["epochs_trained"] == 1
     assert trial.user_attrs["prune_reason"].startswith("pruned at epoch 0")
     assert list(trial.intermediate_values) == [0]
+
+
+def test_finished_trials_leave_no_traced_graphs_behind(workdir, tiny_regression):
+    """TensorFlow's gradient registry kept every trained model's train step alive (15 MB each)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the registry that kept graphs alive is TensorFlow's")
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    def live_graphs() -> int:
+        keras.backend.clear_session()
+        gc.collect()
+        return sum(isinstance(obj, FuncGraph) for obj in gc.get_objects())
+
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0))
+    objective = ss.StackedLSTMObjective(tiny_regression, ss.SearchSpace(depth=(1, 2), units=(4, 8)), epochs=1)
+    study.optimize(objective, n_trials=1)
+    after_one = live_graphs()
+    study.optimize(objective, n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
+    assert live_graphs() <= after_one
 
 
 def test_multi_objective_returns_metric_and_parameters_without_pruning(workdir, tiny_regression):
