@@ -253,16 +253,16 @@ class _TargetGuard:
         self.lost: int | None = None  # a trial another worker failed as stale while it ran here
 
     def __call__(self, trial: optuna.Trial) -> Any:
-        trial.set_user_attr("worker", worker_label())
-        ahead = sum(
-            1 for t in trial.study.get_trials(deepcopy=False)
-            if t.number < trial.number and t.state != TrialState.FAIL
-        )
-        if ahead >= self.n_trials:
-            trial.set_user_attr("fail_reason", f"surplus: the study already has {self.n_trials} trials")
-            trial.study.stop()
-            return (math.nan, math.nan) if self.multi else math.nan
         try:
+            trial.set_user_attr("worker", worker_label())
+            ahead = sum(
+                1 for t in trial.study.get_trials(deepcopy=False)
+                if t.number < trial.number and t.state != TrialState.FAIL
+            )
+            if ahead >= self.n_trials:
+                trial.set_user_attr("fail_reason", f"surplus: the study already has {self.n_trials} trials")
+                trial.study.stop()
+                return (math.nan, math.nan) if self.multi else math.nan
             return self.objective(trial)
         finally:
             if trial.storage.get_trial(trial._trial_id).state.is_finished():
