@@ -3,13 +3,14 @@
     nice -n 10 python benchmarks/memory.py                          # 50 trials in this process, tensorflow
     KERAS_BACKEND=jax nice -n 10 python benchmarks/memory.py --trials 50
     nice -n 10 python benchmarks/memory.py --trials 30 --malloc-trim    # is it allocator fragmentation?
+    nice -n 10 python benchmarks/memory.py --trials 30 --keep-traces    # as before model.released_traces
     nice -n 10 python benchmarks/memory.py --cli --recycle-after 20 # what `stacksearch run` does
 
 Without ``--cli``: runs the real ``StackedLSTMObjective`` in this process (SQLite storage in a
 temporary folder, random sampler so that shapes vary, MLflow off unless ``--tracking``) and
-prints the current and peak RSS after every trial, then the least-squares slope of RSS over
-the second half of the trials (after the allocator and graph caches have warmed up) in MB
-per trial.
+prints the current and peak RSS and the wall time of every trial, then the least-squares
+slope of RSS over the second half of the trials (after the allocator and graph caches have
+warmed up) in MB per trial, and the median trial time of each half.
 
 With ``--cli``: runs ``stacksearch run`` on the same study (one worker, ``study.recycle_after``
 from ``--recycle-after``; 0 turns recycling off), samples the RSS of every process under it
@@ -116,6 +117,8 @@ def main() -> None:
     parser.add_argument("--tracking", action="store_true", help="log every trial to a local MLflow store too")
     parser.add_argument("--malloc-trim", action="store_true",
                         help="return free heap pages to the system after every trial (tests for fragmentation)")
+    parser.add_argument("--keep-traces", action="store_true",
+                        help="skip model.released_traces (TensorFlow then keeps every trial's traced graphs)")
     parser.add_argument("--cli", action="store_true", help="measure the worker processes of `stacksearch run`")
     parser.add_argument("--recycle-after", type=int, default=20, help="with --cli: study.recycle_after (0: off)")
     args = parser.parse_args()
@@ -143,10 +146,17 @@ def main() -> None:
     from stacksearch.space import SearchSpace
 
     backend = select_backend(None)
+    if args.keep_traces:
+        import contextlib
+
+        import stacksearch.model
+
+        stacksearch.model.released_traces = contextlib.nullcontext
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     data = benchmarks.load("adding", length=20, n_train=512, n_val=128, n_test=128)
     space = SearchSpace(depth=(1, 3), units=(8, 64), learning_rate=(1e-3, 1e-2))
     rows: list[tuple[int, float, float]] = []
+    seconds: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         listeners, callbacks = [], []
         if args.tracking:
@@ -160,20 +170,25 @@ def main() -> None:
             tracker.setup(study)
         objective = StackedLSTMObjective(data, space, epochs=args.epochs, patience=None, prune=False,
                                          listeners=listeners)
-        print(f"# backend {backend}; {args.trials} trials of {args.epochs} epochs; MB")
-        print(f"{'trial':>5} {'shape':>8} {'rss':>8} {'peak':>8}")
+        print(f"# backend {backend}; {args.trials} trials of {args.epochs} epochs"
+              f"{'; traced graphs kept' if args.keep_traces else ''}; MB")
+        print(f"{'trial':>5} {'shape':>8} {'rss':>8} {'peak':>8} {'seconds':>8}")
         for i in range(args.trials):
+            start = time.perf_counter()
             study.optimize(objective, n_trials=1, callbacks=callbacks)
+            seconds.append(time.perf_counter() - start)
             if args.malloc_trim:
                 ctypes.CDLL("libc.so.6").malloc_trim(0)
             t = study.trials[-1]
             shape = f"{t.params['depth']}x{t.params['units']}"
             rows.append((i, rss_mb(), peak_mb()))
-            print(f"{i:>5} {shape:>8} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f}", flush=True)
+            print(f"{i:>5} {shape:>8} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f} {seconds[-1]:>8.2f}", flush=True)
     half = rows[len(rows) // 2:]
     slope = np.polyfit([r[0] for r in half], [r[1] for r in half], 1)[0]
     print(f"# RSS: after trial 1 {rows[0][1]:.1f} MB, after trial {len(rows)} {rows[-1][1]:.1f} MB, "
-          f"peak {rows[-1][2]:.1f} MB; slope over trials {half[0][0] + 1}-{len(rows)}: {slope:+.3f} MB/trial")
+          f"peak {rows[-1][2]:.1f} MB; slope over trials {half[0][0] + 1}-{len(rows)}: {slope:+.3f} MB/trial; "
+          f"median seconds per trial: trials 1-{half[0][0]} {statistics.median(seconds[:half[0][0]]):.2f}, "
+          f"trials {half[0][0] + 1}-{len(rows)} {statistics.median(seconds[len(rows) // 2:]):.2f}")
 
 
 if __name__ == "__main__":
