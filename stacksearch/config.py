@@ -45,11 +45,18 @@ class StudySection(_Section):
     pruner: Literal["hyperband", "median", "none"] = "hyperband"
     multi_objective: bool = False
     workers: int = Field(1, ge=1)
-    recycle_after: int | None = Field(20, ge=1)
+    recycle_after: int | Literal["auto"] | None = "auto"
     heartbeat_interval: int = Field(10, ge=1)
     grace_period: int = Field(30, ge=1)
     checkpoints: bool = True
     artifacts: str | None = None
+
+    @field_validator("recycle_after", mode="before")
+    @classmethod
+    def _trials_auto_or_null(cls, value: Any) -> Any:
+        if value is None or value == "auto" or (type(value) is int and value >= 1):
+            return value
+        raise ValueError("give a number of trials (1 or more), auto or null")
 
     @model_validator(mode="after")
     def _grace_after_heartbeat(self) -> "StudySection":

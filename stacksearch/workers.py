@@ -7,11 +7,12 @@ worker gets ``cores // N`` framework threads and, on a machine with G GPUs, the 
 ``i mod G`` through ``CUDA_VISIBLE_DEVICES``. Workers on other machines run the same
 command with ``--storage postgresql+psycopg://...`` (see docs/scaling.md).
 
-TensorFlow and JAX keep some memory from every model they train (about 13 MB per trial
-on TensorFlow, measured in docs/performance.md), so a worker leaves after
+JAX (and torch) keep compiled functions from every model they train (JAX: 5-27 MB per
+trial, measured in docs/performance.md), so on those backends a worker leaves after
 ``study.recycle_after`` trials with exit code :data:`RECYCLE_EXIT` and a fresh process takes
-its place. A single-worker ``stacksearch run`` with more trials than that runs its worker
-in a child process too.
+its place; on TensorFlow, whose memory stays flat, it does not unless asked to (see
+:func:`recycle_after`). A single-worker ``stacksearch run`` with more trials than that runs
+its worker in a child process too.
 
 The worker's configuration travels in a private temporary file, never on the command
 line, so a database password in the storage URL is not visible in ``ps``.
@@ -50,10 +51,12 @@ from stacksearch.exceptions import ConfigError, StackSearchError
 from stacksearch.storage import is_sqlite, sqlite_file
 
 __all__ = ["run_workers", "uses_worker_processes", "worker_env", "worker_command", "write_worker_config",
-           "read_worker_config", "visible_gpus", "cpu_count", "WORKER_ENV", "RECYCLE_EXIT"]
+           "read_worker_config", "visible_gpus", "cpu_count", "recycle_after", "WORKER_ENV", "RECYCLE_AFTER",
+           "RECYCLE_EXIT"]
 
 _log = logging.getLogger(__name__)
 WORKER_ENV = "STACKSEARCH_WORKER"
+RECYCLE_AFTER = 20  # trials per worker process under recycle_after: auto, on backends whose memory grows
 RECYCLE_EXIT = 75  # a worker left after study.recycle_after trials, with work left: start a fresh one
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
@@ -123,13 +126,38 @@ def worker_command(config_file: str | Path, index: int, *, after: int | None = N
     return command + ["--after", str(after)] if after is not None else command
 
 
+def recycle_after(config: StudyConfig) -> int | None:
+    """Trials a worker process runs before a fresh one replaces it (None: it never is).
+
+    ``study.recycle_after: auto`` (the default) means never on TensorFlow, whose memory
+    stays flat from trial to trial, and every :data:`RECYCLE_AFTER` trials on JAX and
+    torch, which keep compiled functions from every trial (docs/performance.md). The
+    backend ``auto`` stands for is the one Keras runs on if it is loaded, else
+    :func:`stacksearch.model.auto_backend`'s pick.
+
+    Example:
+        >>> config = load_config("studies/quickstart.yaml")  # doctest: +SKIP
+        >>> config.study.recycle_after, recycle_after(config)  # on a CPU  # doctest: +SKIP
+        ('auto', None)
+    """
+    value = config.study.recycle_after
+    if value != "auto":
+        return value
+    backend = config.backend
+    if backend == "auto":
+        from stacksearch.model import auto_backend
+
+        backend = sys.modules["keras"].backend.backend() if "keras" in sys.modules else auto_backend()
+    return None if backend == "tensorflow" else RECYCLE_AFTER
+
+
 def uses_worker_processes(config: StudyConfig) -> bool:
     """Whether ``stacksearch run`` trains in worker processes rather than in its own.
 
     Several workers always do. One worker does when the study has more trials than
-    ``study.recycle_after``, so that a fresh process can replace it and give back the
-    memory TensorFlow and JAX keep from every trial; that needs a storage other
-    processes can open (not in-memory SQLite).
+    :func:`recycle_after`, so that a fresh process can replace it and give back the
+    memory JAX keeps from every trial; that needs a storage other processes can open
+    (not in-memory SQLite).
 
     Example:
         >>> uses_worker_processes(load_config("studies/quickstart.yaml"))  # doctest: +SKIP
@@ -137,7 +165,7 @@ def uses_worker_processes(config: StudyConfig) -> bool:
     """
     if config.study.workers > 1:
         return True
-    recycle = config.study.recycle_after
+    recycle = recycle_after(config)
     return recycle is not None and config.study.n_trials > recycle and not _in_memory(config.storage_url)
 
 
@@ -278,7 +306,7 @@ class _WorkerPool:
 
     def prepare_successors(self, finished: Sequence[optuna.trial.FrozenTrial], stop: threading.Event) -> None:
         """Start the replacement of each worker that is on its last trial before recycling."""
-        recycle = self.config.study.recycle_after
+        recycle = recycle_after(self.config)
         if recycle is None or stop.is_set():
             return
         from stacksearch.runner import worker_label
@@ -432,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.study.timeout is not None:  # less the time spent loading and waiting
             config.study.timeout = max(1.0, config.study.timeout - (time.monotonic() - begun))
         started = time.monotonic()
-        study = run_study(config, stop=stop, data=data, max_trials=config.study.recycle_after)
+        study = run_study(config, stop=stop, data=data, max_trials=recycle_after(config))
         if not stop.is_set() and not _study_over(study, config, started):
             return RECYCLE_EXIT
     except KeyboardInterrupt:

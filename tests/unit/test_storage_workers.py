@@ -11,7 +11,8 @@ import pytest
 
 from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folder
 from stacksearch.cli import build_parser
-from stacksearch.config import StudyConfig
+from stacksearch.config import StudyConfig, validate_config
+from stacksearch.exceptions import ConfigError
 from stacksearch.runner import make_sampler, sampler_seed
 from stacksearch.workers import (
     read_worker_config, uses_worker_processes, visible_gpus, worker_command, worker_env, write_worker_config,
@@ -110,16 +111,34 @@ def test_in_memory_sqlite_is_refused_for_several_workers():
         run_workers(config, 2)
 
 
-@pytest.mark.parametrize("study, expected", [
-    ({"n_trials": 20}, False),                                   # one worker, no more trials than recycle_after
-    ({"n_trials": 21}, True),                                    # its process is replaced after 20 trials
-    ({"n_trials": 200, "recycle_after": None}, False),           # recycling off
-    ({"n_trials": 200, "storage": "sqlite:///:memory:"}, False),  # no other process could open the study
-    ({"n_trials": 5, "workers": 2}, True),
+@pytest.mark.parametrize("study, backend, expected", [
+    ({"n_trials": 21}, "tensorflow", False),                     # auto: TensorFlow's memory stays flat
+    ({"n_trials": 20}, "jax", False),                            # auto on JAX: no more trials than 20
+    ({"n_trials": 21}, "jax", True),                             # its process is replaced after 20 trials
+    ({"n_trials": 21}, "torch", True),
+    ({"n_trials": 11, "recycle_after": 10}, "tensorflow", True),  # asked for explicitly
+    ({"n_trials": 200, "recycle_after": None}, "jax", False),    # recycling off
+    ({"n_trials": 200, "storage": "sqlite:///:memory:"}, "jax", False),  # no other process could open the study
+    ({"n_trials": 5, "workers": 2}, "tensorflow", True),
 ])
-def test_when_run_trains_in_worker_processes(study, expected):
-    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": study})
+def test_when_run_trains_in_worker_processes(study, backend, expected):
+    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": study,
+                                         "training": {"backend": backend}})
     assert uses_worker_processes(config) is expected
+
+
+def test_recycle_after_auto_follows_the_backend():
+    from stacksearch.workers import RECYCLE_AFTER, recycle_after
+
+    def resolved(study: dict, backend: str) -> int | None:
+        return recycle_after(StudyConfig.model_validate(
+            {"benchmark": {"name": "adding"}, "study": study, "training": {"backend": backend}}))
+
+    assert StudyConfig.model_validate({"benchmark": {"name": "adding"}}).study.recycle_after == "auto"
+    assert resolved({}, "tensorflow") is None and resolved({}, "jax") == RECYCLE_AFTER == 20
+    assert resolved({"recycle_after": 7}, "tensorflow") == 7 and resolved({"recycle_after": None}, "jax") is None
+    with pytest.raises(ConfigError, match=r"study.recycle_after: give a number of trials \(1 or more\), auto or null \(got 0\)"):
+        validate_config({"benchmark": {"name": "adding"}, "study": {"recycle_after": 0}}, "s.yaml")
 
 
 def test_a_replacement_worker_gets_what_is_left_of_the_timeout(tmp_path):
