@@ -284,6 +284,7 @@ class _WorkerPool:
     def __init__(self, config: StudyConfig, n_workers: int, folder: Path) -> None:
         self.config, self.n_workers, self.folder = config, n_workers, folder
         self.gpus, self.cpus = visible_gpus(), cpu_count()
+        self.recycle = recycle_after(config)
         self.deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
         self.generations = [0] * n_workers
         self.successors: list[subprocess.Popen | None] = [None] * n_workers
@@ -306,14 +307,13 @@ class _WorkerPool:
 
     def prepare_successors(self, finished: Sequence[optuna.trial.FrozenTrial], stop: threading.Event) -> None:
         """Start the replacement of each worker that is on its last trial before recycling."""
-        recycle = recycle_after(self.config)
-        if recycle is None or stop.is_set():
+        if self.recycle is None or stop.is_set():
             return
         from stacksearch.runner import worker_label
 
         done_by = Counter(trial.user_attrs.get("worker") for trial in finished)
         for index, proc in enumerate(self.procs):
-            last_trial = done_by[worker_label(proc.pid)] >= recycle - 1
+            last_trial = done_by[worker_label(proc.pid)] >= self.recycle - 1
             if self.successors[index] is None and proc.poll() is None and last_trial:
                 self.generations[index] += 1
                 self.successors[index] = self._start(index, after=proc.pid)
