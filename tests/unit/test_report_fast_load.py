@@ -15,7 +15,6 @@ import dataclasses
 import datetime
 import math
 import os
-import time
 import uuid
 import warnings
 from pathlib import Path
@@ -32,6 +31,7 @@ from stacksearch.report import fast_load, writer
 from stacksearch.report.trials import collect
 from stacksearch.space import SearchSpace
 from stacksearch.storage import mask_url
+from tests.conftest import time_zone
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -146,15 +146,8 @@ def unordered(trial: FrozenTrial) -> Any:
 @pytest.fixture(scope="module", autouse=True)
 def local_time_off_utc() -> Iterator[None]:
     """A local time zone off UTC, so that Optuna's UTC-to-local datetime conversion shows."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Kolkata"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+    with time_zone("Asia/Kolkata"):
+        yield
 
 
 

@@ -12,7 +12,6 @@ import math
 import multiprocessing as mp
 import os
 import threading
-import time
 import uuid
 import warnings
 from datetime import timedelta
@@ -29,6 +28,7 @@ from stacksearch.runner import _TargetGuard, _work
 from stacksearch.storage import (
     StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage, orphan_trial_ids,
 )
+from tests.conftest import time_zone
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -230,15 +230,8 @@ SERVERS = {  # backend: (variable, what, example URL)
 @pytest.fixture
 def kolkata() -> Iterator[None]:
     """Local time 5:30 h ahead of UTC: a rule that mixed local time and UTC would fail or miss trials."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Kolkata"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+    with time_zone("Asia/Kolkata"):
+        yield
 
 
 @pytest.fixture(params=["sqlite", *SERVERS])
