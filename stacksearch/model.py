@@ -107,7 +107,10 @@ def released_traces() -> Iterator[None]:
     TensorFlow's process-wide gradient registry; nothing ever removes it, so each trained
     model kept about 15 MB that ``clear_session`` cannot free (docs/performance.md). Those
     functions would only be needed to differentiate a train step itself. On leaving the
-    block, the ones registered inside it are dropped. Other backends: nothing to do.
+    block, the ones registered inside it are dropped. (For the models built here, with
+    LSTM or GRU cells, masking and dropout, every such entry is the all-reduce's; a
+    custom gradient traced in another thread's forward pass at that moment would lose
+    its entry too.) Other backends: nothing to do.
 
     Example:
         >>> with released_traces():
