@@ -145,11 +145,12 @@ def fail_stale_trials(study: optuna.Study) -> None:
     """Fail the study's trials whose worker is gone, saying why, and queue their retries.
 
     Two kinds of RUNNING trial are stale: one whose heartbeats stopped ``grace_period``
-    seconds ago (Optuna's :func:`optuna.storages.fail_stale_trials`), and one that never
-    had a heartbeat and started more than twice the grace period ago (its worker was
-    killed between creating it and its first heartbeat, which Optuna's rule cannot see;
-    see :func:`orphan_trial_ids`). Each gets ``fail_reason`` first, while it can still be
-    written, then FAIL, then the storage's stale-trial callback (hooks and retry).
+    seconds ago (Optuna's rule, as in :func:`optuna.storages.fail_stale_trials`), and one
+    that never had a heartbeat and started more than twice the grace period ago (its
+    worker was killed between creating it and its first heartbeat, which Optuna's rule
+    cannot see; see :func:`orphan_trial_ids`). Each gets ``fail_reason`` first, while it
+    can still be written, then FAIL, then the storage's stale-trial callback (hooks and
+    retry), in one pass as Optuna's function does for the first kind.
     Storages without heartbeats are left alone.
     """
     storage = study._storage
@@ -159,24 +160,16 @@ def fail_stale_trials(study: optuna.Study) -> None:
     if find is None or interval is None:
         return
     grace = getattr(backend, "grace_period", None) or 2 * interval
-    for trial_id in find(study._study_id):
-        try:
-            storage.set_trial_user_attr(
-                trial_id, "fail_reason", f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
-        except optuna.exceptions.UpdateFinishedTrialError:
-            pass
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
-    if not isinstance(backend, optuna.storages.RDBStorage):
-        return
+    reasons = dict.fromkeys(find(study._study_id), f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
+    if isinstance(backend, optuna.storages.RDBStorage):
+        reasons.update(dict.fromkeys(
+            orphan_trial_ids(backend, study._study_id, 2 * grace),
+            f"worker lost: no heartbeat ever arrived in {2 * grace} s since the trial started "
+            "(killed while starting it); retried"))
     failed: list[int] = []
-    for trial_id in orphan_trial_ids(backend, study._study_id, 2 * grace):
+    for trial_id, reason in reasons.items():
         try:
-            storage.set_trial_user_attr(
-                trial_id, "fail_reason",
-                f"worker lost: no heartbeat ever arrived in {2 * grace} s since the trial started "
-                "(killed while starting it); retried")
+            storage.set_trial_user_attr(trial_id, "fail_reason", reason)
             if storage.set_trial_state_values(trial_id, TrialState.FAIL):
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:
