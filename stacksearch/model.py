@@ -26,7 +26,8 @@ from stacksearch.space import ArchSpec
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "select_backend", "auto_backend", "keras_metric", "released_traces"]
+__all__ = ["build_stacked_lstm", "select_backend", "resolve_backend", "auto_backend", "keras_metric",
+           "released_traces"]
 
 
 def auto_backend(gpus: list[str] | None = None) -> str:
@@ -67,11 +68,9 @@ def select_backend(name: str | None) -> str:
                 "in this process: set KERAS_BACKEND before importing keras"
             )
         return active
-    if name == "auto" or (not name and os.environ.get("KERAS_BACKEND") == "auto"):
-        name = auto_backend()
-    if name:
-        os.environ["KERAS_BACKEND"] = name
-    chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+    chosen = resolve_backend(name)
+    if name or os.environ.get("KERAS_BACKEND") == "auto":
+        os.environ["KERAS_BACKEND"] = chosen
     try:
         with _native_stderr_silenced():
             import keras  # noqa: F401
@@ -79,6 +78,26 @@ def select_backend(name: str | None) -> str:
         extra = {"jax": ' (pip install "stacksearch[jax]")', "torch": " (pip install torch)"}.get(chosen, "")
         raise ConfigError(f"Keras backend {chosen!r} is not installed{extra}: {err}") from None
     return chosen
+
+
+def resolve_backend(name: str | None) -> str:
+    """The backend ``name`` stands for, without importing Keras.
+
+    A backend's own name is itself. ``auto``, or no name, is the active backend once Keras
+    is loaded; before that ``auto`` (or ``KERAS_BACKEND=auto``) is :func:`auto_backend`'s
+    pick, and no name means ``KERAS_BACKEND``, else TensorFlow.
+
+    Example:
+        >>> resolve_backend("jax")
+        'jax'
+    """
+    if name and name != "auto":
+        return name
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if name == "auto" or os.environ.get("KERAS_BACKEND") == "auto":
+        return auto_backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 @contextlib.contextmanager

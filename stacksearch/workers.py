@@ -131,24 +131,20 @@ def recycle_after(config: StudyConfig) -> int | None:
 
     ``study.recycle_after: auto`` (the default) means never on TensorFlow, whose memory
     stays flat from trial to trial, and every :data:`RECYCLE_AFTER` trials on JAX and
-    torch, which keep compiled functions from every trial (docs/performance.md). The
-    backend ``auto`` stands for is the one Keras runs on if it is loaded, else
-    :func:`stacksearch.model.auto_backend`'s pick.
+    torch, which keep compiled functions from every trial (docs/performance.md); the
+    backend is :func:`stacksearch.model.resolve_backend`'s.
 
     Example:
         >>> config = load_config("studies/quickstart.yaml")  # doctest: +SKIP
         >>> config.study.recycle_after, recycle_after(config)  # on a CPU  # doctest: +SKIP
         ('auto', None)
     """
+    from stacksearch.model import resolve_backend
+
     value = config.study.recycle_after
     if value != "auto":
         return value
-    backend = config.backend
-    if backend == "auto":
-        from stacksearch.model import auto_backend
-
-        backend = sys.modules["keras"].backend.backend() if "keras" in sys.modules else auto_backend()
-    return None if backend == "tensorflow" else RECYCLE_AFTER
+    return None if resolve_backend(config.backend) == "tensorflow" else RECYCLE_AFTER
 
 
 def uses_worker_processes(config: StudyConfig) -> bool:
