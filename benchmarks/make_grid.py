@@ -8,7 +8,7 @@ replayed against the table (a tabular benchmark in the style of NAS-Bench-201).
     nice -n 10 python benchmarks/make_grid.py --seeds 0 1 # one curve per training seed
     nice -n 10 python benchmarks/make_grid.py --task mackey_glass --seeds 0 1   # the second table
 
-The grid is ``stacksearch.runner.grid_for`` of the space below (the same grid the
+The grid is ``stacksearch.search.setup.grid_for`` of the space below (the same grid the
 ``sampler: grid`` option enumerates), so grid search in the replay is stacksearch's own.
 """
 
@@ -27,7 +27,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from stacksearch import benchmarks  # noqa: E402
-from stacksearch.runner import grid_for  # noqa: E402
+from stacksearch.search.setup import grid_for  # noqa: E402
 from stacksearch.space import ArchSpec, SearchSpace  # noqa: E402
 
 TASKS = {  # name -> (benchmark and its loader arguments, the table file)

@@ -141,7 +141,7 @@ def main() -> None:
         return
 
     from stacksearch import benchmarks
-    from stacksearch.model import select_backend
+    from stacksearch.backend import select_backend
     from stacksearch.objective import StackedLSTMObjective
     from stacksearch.space import SearchSpace
 

@@ -44,7 +44,7 @@ def bare_loop(specs: list[dict], data, epochs: int, batch_size: int) -> float:
 def study_run(folder: str, name: str, trials: int, epochs: int, batch_size: int, seed: int):
     """Run the study with stacksearch; return (wall seconds, the specs it trained)."""
     from stacksearch.config import validate_config
-    from stacksearch.runner import run_study
+    from stacksearch.search import run_study
 
     config = validate_config({
         "study": {"name": name, "n_trials": trials, "seed": seed, "sampler": "random", "pruner": "none",

@@ -105,7 +105,7 @@ def worker(backend: str, trials: int, epochs: int, freeze: bool) -> None:
                                     sampler=optuna.samplers.RandomSampler(seed=0))
         study.optimize(objective, n_trials=1)  # warm-up: imports and first-ever compilation
         if freeze:
-            from stacksearch.runner import _freeze_long_lived_objects
+            from stacksearch.search.loop import _freeze_long_lived_objects
 
             _freeze_long_lived_objects()
         spent.clear()

@@ -28,7 +28,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from stacksearch import benchmarks
-    from stacksearch.model import build_stacked_lstm, select_backend
+    from stacksearch.backend import select_backend
+    from stacksearch.model import build_stacked_lstm
     from stacksearch.space import ArchSpec
     from stacksearch.train import _targets
 

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from stacksearch.config import StudyConfig  # noqa: E402
-from stacksearch.runner import grid_for, make_pruner, make_sampler  # noqa: E402
+from stacksearch.search.setup import grid_for, make_pruner, make_sampler  # noqa: E402
 
 TABLE = Path(__file__).parent / "data" / "adding_grid.json"
 TOLERANCE = 0.02

@@ -157,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     import optuna
 
     from stacksearch.config import load_config
-    from stacksearch.runner import run_study
+    from stacksearch.search import run_study
     from stacksearch.tracking import MLflowTracker, serve_ui
-    from stacksearch.tracking_sync import stop_ui
+    from stacksearch.tracking.ui import stop_ui
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="stacksearch-ui-")).resolve()

@@ -34,7 +34,7 @@ _LAZY = {
     "build_stacked_lstm": "stacksearch.model",
     "StackedLSTMObjective": "stacksearch.objective",
     "MLflowTracker": "stacksearch.tracking",
-    "run_study": "stacksearch.runner",
+    "run_study": "stacksearch.search.loop",
     "depth_width_table": "stacksearch.report",
     "write_report": "stacksearch.report",
 }

@@ -77,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run or resume a study from a YAML file."""
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
-    from stacksearch.runner import FINISHED, load_study_data, run_study, trial_counts
+    from stacksearch.search.loop import FINISHED, run_study, trial_counts
+    from stacksearch.sources import load_study_data
     from stacksearch.storage import mask_url
 
     config = load_config(
@@ -98,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = StudyProgress(config.study.n_trials, data.direction, console=console)
     try:
         with progress:
-            from stacksearch.workers import run_workers, uses_worker_processes
+            from stacksearch.search.pool import run_workers, uses_worker_processes
 
             if uses_worker_processes(config):
                 study = run_workers(config, config.study.workers, callbacks=[progress], stop=stop, data=data)

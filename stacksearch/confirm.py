@@ -60,9 +60,9 @@ def confirm_study(
     made it; give them for a study made by your own Optuna code. Stores and returns the
     ``confirmation`` user attribute.
     """
-    from stacksearch.model import select_backend
+    from stacksearch.backend import select_backend
     from stacksearch.objective import StackedLSTMObjective
-    from stacksearch.runner import load_data_source
+    from stacksearch.sources import load_data_source
 
     if top < 1 or seeds < 1:
         raise ConfigError(f"--top {top} and --seeds {seeds} must both be at least 1")

@@ -101,7 +101,7 @@ def mlflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty, migrated MLflow SQLite database (migrating takes seconds; copying does not)."""
     import mlflow
 
-    from stacksearch.tracking_util import enable_sqlite_wal
+    from stacksearch.tracking.runs import enable_sqlite_wal
 
     path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
     enable_sqlite_wal(f"sqlite:///{path}")

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from stacksearch.report.analysis import Analysis, analyse
-from stacksearch.report.confirm import ConfirmationSummary, confirmation_summary
+from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.curves import LearningCurves, learning_curves
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import band_winners, iso_param_table, param_band, pareto_front, pareto_fronts

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacksearch.report.confirm import ConfirmationSummary, confirmation_summary
+from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.curves import LearningCurves, learning_curves
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import BandWinner, IsoBandRow, ParetoPoint, band_winners, iso_param_table, pareto_front

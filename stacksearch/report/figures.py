@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from stacksearch.report.confirm import ConfirmationSummary
+from stacksearch.report.confirmation import ConfirmationSummary
 from stacksearch.report.curves import Curve, LearningCurves
 from stacksearch.report.fmt import architecture, number
 from stacksearch.report.importance import Importances

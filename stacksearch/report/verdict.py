@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from stacksearch.report.confirm import ConfirmationSummary, confirmation_summary
+from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.fmt import architecture, interval, number
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import band_winners

@@ -18,7 +18,7 @@ import pytest
 from optuna.trial import TrialState
 
 from stacksearch.config import StudyConfig
-from stacksearch.runner import prepare_study, run_study
+from stacksearch.search import prepare_study, run_study
 from tests.integration.test_workers import server_url
 
 pytestmark = pytest.mark.integration

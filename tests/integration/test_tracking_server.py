@@ -118,7 +118,7 @@ def test_real_training_logs_a_loadable_best_model(tmp_path: Path, tracking_uri: 
     from stacksearch import benchmarks
     from stacksearch.objective import StackedLSTMObjective
     from stacksearch.space import SearchSpace
-    from stacksearch.tracking_util import use_tracking_uri
+    from stacksearch.tracking.runs import use_tracking_uri
 
     data = benchmarks.load("adding", length=10, n_train=128, n_val=64, n_test=64)
     study = new_study(tmp_path, f"real-{tmp_path.name}")

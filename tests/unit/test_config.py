@@ -84,7 +84,7 @@ def test_shipped_studies_validate():
 def test_backend_auto_is_the_default_and_picks_per_machine(monkeypatch):
     import importlib.util
 
-    from stacksearch.model import auto_backend
+    from stacksearch.backend import auto_backend
 
     config = StudyConfig.model_validate({"benchmark": {"name": "adding"}})
     assert config.backend == "auto"
@@ -102,7 +102,7 @@ def test_backend_auto_is_the_default_and_picks_per_machine(monkeypatch):
 def test_select_backend_auto_keeps_a_loaded_keras_and_refuses_a_switch():
     import keras
 
-    from stacksearch.model import select_backend
+    from stacksearch.backend import select_backend
 
     active = keras.backend.backend()
     assert select_backend("auto") == active and select_backend(None) == active

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from stacksearch.config import DataSection, validate_config
-from stacksearch.data import forecast_windows, load_csv, load_data_section, split_bounds
+from stacksearch.data import forecast_windows, load_csv, split_bounds
+from stacksearch.sources import load_data_section
 from stacksearch.exceptions import ConfigError, DataError
 
 

@@ -6,7 +6,7 @@ import stacksearch as ss
 
 def test_import_loads_no_framework():
     code = (
-        "import sys, stacksearch, stacksearch.report, stacksearch.cli, stacksearch.runner;"
+        "import sys, stacksearch, stacksearch.report, stacksearch.cli, stacksearch.search, stacksearch.sources;"
         "heavy = [m for m in ('keras', 'tensorflow', 'mlflow', 'jax', 'torch') if m in sys.modules];"
         "print(','.join(heavy))"
     )

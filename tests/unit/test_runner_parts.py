@@ -3,7 +3,7 @@ import pytest
 
 from stacksearch.config import validate_config
 from stacksearch.exceptions import ConfigError
-from stacksearch.runner import grid_for, make_pruner, make_sampler
+from stacksearch.search.setup import grid_for, make_pruner, make_sampler
 from stacksearch.space import SearchSpace
 
 
@@ -34,7 +34,7 @@ def test_default_sampler_and_pruner():
 def test_search_defaults_are_the_measured_ones():
     # chosen in benchmarks/search_efficiency.py (docs/speed.md section 1): 4 TPE start-up
     # trials, Hyperband judging no trial before a fifth of its epochs, halving at each rung
-    from stacksearch.runner import startup_trials
+    from stacksearch.search.setup import startup_trials
 
     config = _config(n_trials=50)
     assert make_sampler(config, SearchSpace())._n_startup_trials == 4

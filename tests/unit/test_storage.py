@@ -24,7 +24,7 @@ from optuna.trial import TrialState
 
 from stacksearch.config import StudyConfig
 from stacksearch.exceptions import ConfigError, StorageError
-from stacksearch.runner import _TargetGuard, _work
+from stacksearch.search.loop import _TargetGuard, _work
 from stacksearch.storage import (
     StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage, orphan_trial_ids,
 )

@@ -13,10 +13,9 @@ from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folde
 from stacksearch.cli import build_parser
 from stacksearch.config import StudyConfig, validate_config
 from stacksearch.exceptions import ConfigError
-from stacksearch.runner import make_sampler, sampler_seed
-from stacksearch.workers import (
-    read_worker_config, uses_worker_processes, visible_gpus, worker_command, worker_env, write_worker_config,
-)
+from stacksearch.search.setup import make_sampler, sampler_seed
+from stacksearch.host import visible_gpus, worker_env
+from stacksearch.search.pool import read_worker_config, uses_worker_processes, worker_command, write_worker_config
 
 
 @pytest.mark.parametrize("n_workers, cpus, threads", [(1, 2, 2), (2, 2, 1), (4, 2, 1), (4, 16, 4), (3, 16, 5)])
@@ -69,8 +68,9 @@ def test_cli_run_has_a_workers_flag():
         parser.parse_args(["run", "s.yaml", "--workers", "0"])
 
 
-def test_worker_entry_point_starts(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "stacksearch.workers", "--help"], capture_output=True, text=True,
+@pytest.mark.parametrize("module", ["stacksearch.search.worker", "stacksearch.workers"])
+def test_worker_entry_point_starts(module):
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "--config" in out and "--index" in out
 
@@ -104,7 +104,7 @@ def test_workers_sharing_a_seed_propose_different_trials(monkeypatch):
 
 def test_in_memory_sqlite_is_refused_for_several_workers():
     from stacksearch.exceptions import ConfigError
-    from stacksearch.workers import run_workers
+    from stacksearch.search.pool import run_workers
 
     config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"storage": "sqlite:///:memory:"}})
     with pytest.raises(ConfigError, match="workers need a file"):
@@ -128,7 +128,7 @@ def test_when_run_trains_in_worker_processes(study, backend, expected):
 
 
 def test_recycle_after_auto_follows_the_backend():
-    from stacksearch.workers import RECYCLE_AFTER, recycle_after
+    from stacksearch.search.pool import RECYCLE_AFTER, recycle_after
 
     def resolved(study: dict, backend: str) -> int | None:
         return recycle_after(StudyConfig.model_validate(
@@ -151,7 +151,7 @@ def test_a_replacement_worker_gets_what_is_left_of_the_timeout(tmp_path):
 def test_a_replacement_starts_when_its_predecessor_exits_even_before_it_is_reaped():
     import threading
 
-    from stacksearch.workers import _is_zombie, _wait_for_exit
+    from stacksearch.search.worker import _is_zombie, _wait_for_exit
 
     predecessor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
     try:

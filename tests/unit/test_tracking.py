@@ -12,7 +12,7 @@ from optuna.trial import TrialState, create_trial
 
 from stacksearch.exceptions import TrackingError
 from stacksearch.tracking import MLflowTracker, RetryPolicy, mask_url, redact, sync_mlflow
-from stacksearch.tracking_util import LOCK_PREFIX, final_metrics, study_key, trial_params, trial_reason
+from stacksearch.tracking.runs import LOCK_PREFIX, final_metrics, study_key, trial_params, trial_reason
 from tests.conftest_mlflow import Script, check_tree, mlflow_db_template, new_study, run_tree, scripted_objective, sqlite_uri  # noqa: F401
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -1,16 +1,13 @@
 """MLflow tracking: one experiment per study, one parent run, one nested run per trial.
 
-The only place (with its ``tracking_*`` helpers) that imports MLflow, lazily: importing it
-stays cheap. Optuna storage is the source of truth, so tracking never fails a trial: when
+The tracking package is the only code that imports MLflow, lazily: importing it stays cheap. Optuna storage is the source of truth, so tracking never fails a trial: when
 MLflow is unreachable the tracker warns once, backs off, goes on, and logs the missed trials
-once MLflow answers again; :func:`sync_mlflow` backfills whatever is still missing or stale.
+once MLflow answers again; :func:`stacksearch.tracking.sync_mlflow` backfills whatever is still missing or stale.
 
 Example:
     >>> import optuna, stacksearch as ss
     >>> tracker = ss.MLflowTracker("sqlite:///mlflow.db", log_models="best")  # doctest: +SKIP
     >>> study.optimize(objective, n_trials=20, callbacks=[tracker])  # doctest: +SKIP
-    >>> sync_mlflow(study, tracker)  # doctest: +SKIP
-    SyncResult(created=[], updated=[3], killed=[], removed=[], unchanged=[0, 1, 2, 4])
 """
 
 from __future__ import annotations
@@ -29,14 +26,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
-from stacksearch.tracking_util import (
+from stacksearch.tracking.runs import (
     MODEL_NAME, PERMANENT_ERRORS, RUN_STATUS, TAG_KEY, TAG_MODEL, TAG_PARENT, TAG_REASON,
     TAG_ROLE, TAG_STATE, TAG_STUDY, TAG_TRIAL, LiveRun, RetryPolicy, StudyContext, Unavailable,
     check_uri, enable_sqlite_wal, error_code, final_metrics, flatten, fmt, improves, mask_url, model_signature, ms,
-    param_key, pip_requirements, redact, short, study_key, trial_params, trial_reason, use_tracking_uri,
+    param_key, pip_requirements, redact, short, study_key, sync_trials, trial_params, trial_reason, use_tracking_uri,
 )
-from stacksearch.tracking_store import TrackerBase
-from stacksearch.tracking_sync import SyncResult, serve_ui, sync_mlflow, sync_trials
+from stacksearch.tracking.calls import TrackerBase
 
 if TYPE_CHECKING:
     import keras
@@ -45,7 +41,7 @@ if TYPE_CHECKING:
 
     from stacksearch.space import ArchSpec
 
-__all__ = ["MLflowTracker", "RetryPolicy", "SyncResult", "sync_mlflow", "serve_ui", "mask_url", "redact"]
+__all__ = ["MLflowTracker"]
 
 _log = logging.getLogger(__name__)
 _MODEL_LOCK = threading.Lock()
@@ -130,7 +126,7 @@ class MLflowTracker(TrackerBase):
                 raise TrackingError(f"MLflow tracking at {mask_url(self.tracking_uri)}: {short(err)}") from None
             self._warn_once("setup", f"MLflow tracking setup failed: {short(err)}")
 
-    def _context(self, study: optuna.Study) -> StudyContext:
+    def context(self, study: optuna.Study) -> StudyContext:
         context = self._contexts.get(study.study_name)
         return context if context is not None else self._open(study)
 
@@ -149,11 +145,11 @@ class MLflowTracker(TrackerBase):
                 if attrs.get("mlflow_parent_run_id") != context.parent_run_id:
                     study.set_user_attr("mlflow_parent_run_id", context.parent_run_id)
                 if parent.info.status != "RUNNING":
-                    self._call(self.client.update_run, context.parent_run_id, status="RUNNING")
+                    self.call(self.client.update_run, context.parent_run_id, status="RUNNING")
                 self._describe(context, parent, attrs, space, benchmark, config)
                 self._contexts[name] = context
             elif config is not None or space is not None:
-                self._describe(context, self._call(self.client.get_run, context.parent_run_id),
+                self._describe(context, self.call(self.client.get_run, context.parent_run_id),
                                attrs, space, benchmark, config)
             return context
 
@@ -173,15 +169,15 @@ class MLflowTracker(TrackerBase):
         if isinstance(reference, dict) and isinstance(reference.get("value"), (int, float)) \
                 and "reference" not in parent.data.metrics:
             metrics.append(Metric("reference", float(reference["value"]), ms(None), 0))
-        self._log_batch(context.parent_run_id, metrics=metrics, tags=tags)
+        self.log_batch(context.parent_run_id, metrics=metrics, tags=tags)
         for attempt in range(2):  # workers starting together race to log the same params
             try:
-                self._log_batch(context.parent_run_id, params=params)
+                self.log_batch(context.parent_run_id, params=params)
                 return
             except Unavailable:
                 raise
             except Exception as err:  # noqa: BLE001 - logged by another worker meanwhile
-                logged = self._call(self.client.get_run, context.parent_run_id).data.params
+                logged = self.call(self.client.get_run, context.parent_run_id).data.params
                 params = {k: v for k, v in params.items() if k not in logged}
                 if attempt or not params:
                     _log.debug("search description not logged: %s", short(err))
@@ -189,15 +185,15 @@ class MLflowTracker(TrackerBase):
     # -- trial runs ---------------------------------------------------------------------------
 
     def _find_child(self, context: StudyContext, number: int) -> "Run | None":
-        runs = self._call(self.client.search_runs, [context.experiment_id],
+        runs = self.call(self.client.search_runs, [context.experiment_id],
                           f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_TRIAL}` = '{number}'",
                           order_by=["attributes.start_time ASC"], max_results=10)
         return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
 
-    def _create_child(self, context: StudyContext, number: int, start: Any) -> str:
+    def create_child(self, context: StudyContext, number: int, start: Any) -> str:
         tags = {TAG_PARENT: context.parent_run_id, TAG_ROLE: "trial", TAG_KEY: context.key,
                 TAG_STUDY: context.study_name, TAG_TRIAL: str(number), TAG_STATE: "RUNNING"}
-        run = self._call(self.client.create_run, context.experiment_id, start_time=ms(start), tags=tags,
+        run = self.call(self.client.create_run, context.experiment_id, start_time=ms(start), tags=tags,
                          run_name=f"trial-{number}", recover=lambda: self._find_child(context, number))
         return run.info.run_id
 
@@ -212,8 +208,8 @@ class MLflowTracker(TrackerBase):
         return None if study is None else self._live.get((study.study_name, trial.number))
 
     def _start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
-        context = self._context(trial.study)
-        live = LiveRun(self._create_child(context, trial.number, trial.datetime_start), last_flush=time.monotonic())
+        context = self.context(trial.study)
+        live = LiveRun(self.create_child(context, trial.number, trial.datetime_start), last_flush=time.monotonic())
         live.pending_params = trial_params(trial.params, trial.user_attrs, spec.widths)
         self._live[(context.study_name, trial.number)] = live
         trial.set_user_attr("mlflow_run_id", live.run_id)
@@ -231,7 +227,7 @@ class MLflowTracker(TrackerBase):
         if time.monotonic() - live.last_flush < self.flush_every:
             return
         try:
-            self._log_batch(live.run_id, metrics=live.buffer, params=live.pending_params)
+            self.log_batch(live.run_id, metrics=live.buffer, params=live.pending_params)
             live.params.update(live.pending_params)
             live.pending_params = {}
         except Exception as err:  # noqa: BLE001 - missed epochs are filled in at the end
@@ -253,8 +249,8 @@ class MLflowTracker(TrackerBase):
         import mlflow.keras
         from mlflow.models import Model
 
-        context = self._context(study)
-        logged = self._call(self.client.create_logged_model, experiment_id=context.experiment_id,
+        context = self.context(study)
+        logged = self.call(self.client.create_logged_model, experiment_id=context.experiment_id,
                             name=MODEL_NAME, source_run_id=live.run_id, model_type="keras")
         try:
             with _MODEL_LOCK, use_tracking_uri(self.tracking_uri):
@@ -266,7 +262,7 @@ class MLflowTracker(TrackerBase):
                 self.client.finalize_logged_model(logged.model_id, "FAILED")
             raise
         live.model_uri = f"runs:/{live.run_id}/{MODEL_NAME}"
-        self._log_batch(live.run_id, tags={TAG_MODEL: live.model_uri})
+        self.log_batch(live.run_id, tags={TAG_MODEL: live.model_uri})
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """Optuna callback: finish the trial's run (or make it, when no hook made one)."""
@@ -275,13 +271,13 @@ class MLflowTracker(TrackerBase):
             self._guarded("backfill", None, None, self._drain, study)
 
     def _finish(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        context = self._context(study)
+        context = self.context(study)
         live = self._live.pop((context.study_name, trial.number), None)
         run = None
         if live is None:
             run = self._existing_child(context, trial)
             history = "missing" if run is not None else "all"
-            live = LiveRun(run.info.run_id if run else self._create_child(context, trial.number, trial.datetime_start))
+            live = LiveRun(run.info.run_id if run else self.create_child(context, trial.number, trial.datetime_start))
         else:
             history = "missing" if live.dirty else "none"
         try:
@@ -293,7 +289,7 @@ class MLflowTracker(TrackerBase):
             raise
         if trial.state == TrialState.COMPLETE and len(study.directions) == 1 \
                 and study.best_trial.number == trial.number:
-            self._update_best(study, context, trial, live.run_id, live.model_uri)
+            self.update_best(study, context, trial, live.run_id, live.model_uri)
 
     def _existing_child(self, context: StudyContext, trial: FrozenTrial) -> "Run | None":
         run_id = trial.user_attrs.get("mlflow_run_id")
@@ -325,10 +321,10 @@ class MLflowTracker(TrackerBase):
         reason = trial_reason(trial)
         if reason:
             tags[TAG_REASON] = reason[:5000]
-        self._log_batch(run_id, metrics=metrics, params=params, tags=tags)
+        self.log_batch(run_id, metrics=metrics, params=params, tags=tags)
         status = RUN_STATUS.get(trial.state.name)
         if status:
-            self._call(self.client.set_terminated, run_id, status, end_time=stop)
+            self.call(self.client.set_terminated, run_id, status, end_time=stop)
 
     def _epochs(self, run_id: str, trial: FrozenTrial, *, missing_only: bool) -> list:
         from mlflow.entities import Metric
@@ -340,20 +336,20 @@ class MLflowTracker(TrackerBase):
                 continue
             have = set()
             if missing_only:
-                have = {m.step for m in self._call(self.client.get_metric_history, run_id, param_key(key))}
+                have = {m.step for m in self.call(self.client.get_metric_history, run_id, param_key(key))}
             step_ms = (stop - start) / len(values)
             out += [Metric(param_key(key), float(v), int(start + (i + 1) * step_ms), i)
                     for i, v in enumerate(values) if i not in have and isinstance(v, (int, float))]
         return out
 
-    def _update_best(self, study: optuna.Study, context: StudyContext, best: FrozenTrial | None = None,
+    def update_best(self, study: optuna.Study, context: StudyContext, best: FrozenTrial | None = None,
                      run_id: str | None = None, model_uri: str | None = None) -> None:
         """Tag the parent run with the best trial so far (``best_value`` metric: step = trial)."""
         from mlflow.entities import Metric
 
         if len(study.directions) > 1:
             front = sorted(t.number for t in study.best_trials)
-            self._log_batch(context.parent_run_id, tags={"stacksearch.pareto_front": json.dumps(front)})
+            self.log_batch(context.parent_run_id, tags={"stacksearch.pareto_front": json.dumps(front)})
             return
         if best is None:
             best = study.best_trial
@@ -365,7 +361,7 @@ class MLflowTracker(TrackerBase):
         if model_uri:
             tags["stacksearch.best_model_uri"] = model_uri
         metrics = [Metric("best_value", float(best.value), ms(best.datetime_complete), best.number)]
-        self._log_batch(context.parent_run_id, metrics=metrics, tags=tags)
+        self.log_batch(context.parent_run_id, metrics=metrics, tags=tags)
 
     def _drain(self, study: optuna.Study) -> None:
         with self._lock:
@@ -376,16 +372,21 @@ class MLflowTracker(TrackerBase):
         with self._lock:
             self._pending[study.study_name].difference_update(done)
 
+    def forget_pending(self, study_name: str) -> None:
+        """Drop the trials waiting to be logged for a study (a sync has just written them all)."""
+        with self._lock:
+            self._pending.pop(study_name, None)
+
     def close(self, study: optuna.Study) -> None:
         """Log missed trials, the best trial, and finish the parent run if no trial still runs."""
 
         def close() -> None:
-            context = self._context(study)
+            context = self.context(study)
             self._drain(study)
             if study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-                self._update_best(study, context)
+                self.update_best(study, context)
             if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-                self._call(self.client.set_terminated, context.parent_run_id, "FINISHED")
+                self.call(self.client.set_terminated, context.parent_run_id, "FINISHED")
 
         self._guarded("close", None, None, close)
 
@@ -393,9 +394,9 @@ class MLflowTracker(TrackerBase):
         """Attach a report folder (or file) to the study's parent run under ``report/``."""
 
         def upload() -> None:
-            context, path_ = self._context(study), Path(path)
+            context, path_ = self.context(study), Path(path)
             log = self.client.log_artifacts if path_.is_dir() else self.client.log_artifact
-            self._call(log, context.parent_run_id, str(path_), "report")
+            self.call(log, context.parent_run_id, str(path_), "report")
 
         self._guarded("report upload", None, None, upload)
 

@@ -1,0 +1,124 @@
+"""Choose and load the Keras backend: ``auto`` picks by machine; set before Keras is imported.
+
+Example:
+    >>> auto_backend(gpus=[])
+    'tensorflow'
+    >>> resolve_backend("jax")
+    'jax'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+
+from stacksearch.exceptions import ConfigError
+from stacksearch.host import visible_gpus
+
+__all__ = ["auto_backend", "select_backend", "resolve_backend", "limit_framework_threads"]
+
+
+def auto_backend(gpus: list[str] | None = None) -> str:
+    """The Keras backend ``auto`` picks on this machine, among those installed.
+
+    With a GPU: JAX (then TensorFlow, torch). On CPU: TensorFlow (then JAX, torch). On
+    the 2-core CPU a whole 10-trial search took 1.2x longer on JAX, whose faster steady
+    epochs do not repay its per-trial model build and compilation on short trials; on the
+    GPU machines here JAX has a CUDA build and beats Keras/torch (docs/performance.md).
+    ``gpus`` defaults to :func:`stacksearch.host.visible_gpus`.
+
+    Example:
+        >>> auto_backend(gpus=[])
+        'tensorflow'
+    """
+    on_gpu = bool(visible_gpus() if gpus is None else gpus)
+    order = ("jax", "tensorflow", "torch") if on_gpu else ("tensorflow", "jax", "torch")
+    for name in order:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ConfigError('no Keras backend is installed: pip install tensorflow, or pip install "stacksearch[jax]"')
+
+
+def select_backend(name: str | None) -> str:
+    """Make ``name`` the Keras backend (before Keras is imported); return the one in use.
+
+    ``auto`` picks with :func:`auto_backend`; once Keras is loaded it means the active one.
+    """
+    if "keras" in sys.modules:
+        import keras
+
+        active = keras.backend.backend()
+        if name and name not in (active, "auto"):
+            raise ConfigError(
+                f"Keras is already loaded with backend {active!r}; cannot switch to {name!r} "
+                "in this process: set KERAS_BACKEND before importing keras"
+            )
+        return active
+    chosen = resolve_backend(name)
+    if name or os.environ.get("KERAS_BACKEND") == "auto":
+        os.environ["KERAS_BACKEND"] = chosen
+    try:
+        with _native_stderr_silenced():
+            import keras  # noqa: F401
+    except ImportError as err:
+        extra = {"jax": ' (pip install "stacksearch[jax]")', "torch": " (pip install torch)"}.get(chosen, "")
+        raise ConfigError(f"Keras backend {chosen!r} is not installed{extra}: {err}") from None
+    return chosen
+
+
+def resolve_backend(name: str | None) -> str:
+    """The backend ``name`` stands for, without importing Keras.
+
+    A backend's own name is itself. ``auto``, or no name, is the active backend once Keras
+    is loaded; before that ``auto`` (or ``KERAS_BACKEND=auto``) is :func:`auto_backend`'s
+    pick, and no name means ``KERAS_BACKEND``, else TensorFlow.
+
+    Example:
+        >>> resolve_backend("jax")
+        'jax'
+    """
+    if name and name != "auto":
+        return name
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if name == "auto" or os.environ.get("KERAS_BACKEND") == "auto":
+        return auto_backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide the C++ start-up chatter TensorFlow writes to file descriptor 2 on import."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def limit_framework_threads() -> None:
+    """Give TensorFlow (or torch) the thread counts ``TF_NUM_INTRAOP_THREADS`` asks for (a worker's share)."""
+    threads = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0)
+    if threads < 1 or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        if threads >= 1 and os.environ.get("KERAS_BACKEND") == "torch":
+            import torch
+
+            torch.set_num_threads(threads)
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("TF_NUM_INTEROP_THREADS", "1")))
+    except RuntimeError:  # already initialised: the environment variables still apply
+        pass

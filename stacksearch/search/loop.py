@@ -1,0 +1,191 @@
+"""The trial loop of one worker: run (or resume) a study from a :class:`StudyConfig` in this process.
+
+``n_trials`` is a target for the study, not an increment: running the same command
+again (after Ctrl-C, a crash, or from another worker) tops the study up to ``n_trials``
+finished (complete + pruned) trials, and several workers stop together at exactly that.
+
+Example:
+    >>> import stacksearch as ss
+    >>> study = ss.run_study(ss.load_config("studies/quickstart.yaml"))  # doctest: +SKIP
+    >>> study.best_trial.user_attrs["widths"]  # doctest: +SKIP
+    [32, 32]
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from stacksearch.config import StudyConfig
+from stacksearch.data import SequenceData
+from stacksearch.host import worker_label
+from stacksearch.search.setup import prepare_study
+from stacksearch.sources import load_study_data
+from stacksearch.storage import add_stale_hook, fail_stale_trials
+
+__all__ = ["run_study", "trial_counts", "FINISHED"]
+
+_log = logging.getLogger(__name__)
+Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+POLL_SECONDS = 2.0
+
+
+def trial_counts(study: optuna.Study) -> dict[TrialState, int]:
+    """How many trials of the study are in each state (read fresh from storage)."""
+    counts = {state: 0 for state in TrialState}
+    for trial in study.get_trials(deepcopy=False):
+        counts[trial.state] += 1
+    return counts
+
+
+class _TargetGuard:
+    """Wraps an objective so that racing workers never run past ``n_trials``.
+
+    A trial numbered after ``n_trials`` trials that are not FAIL (finished, running or
+    queued) is surplus: it ends FAIL with ``fail_reason`` "surplus" without training. A
+    retried trial (queued by RetryHeartbeatStaleTrialCallback) takes its dead original's
+    place, which is FAIL and no longer counts.
+    """
+
+    def __init__(self, objective: Callable, n_trials: int, multi: bool) -> None:
+        self.objective, self.n_trials, self.multi = objective, n_trials, multi
+        self.lost: int | None = None  # a trial another worker failed as stale while it ran here
+
+    def __call__(self, trial: optuna.Trial) -> Any:
+        try:
+            trial.set_user_attr("worker", worker_label())
+            ahead = sum(
+                1 for t in trial.study.get_trials(deepcopy=False)
+                if t.number < trial.number and t.state != TrialState.FAIL
+            )
+            if ahead >= self.n_trials:
+                trial.set_user_attr("fail_reason", f"surplus: the study already has {self.n_trials} trials")
+                trial.study.stop()
+                return (math.nan, math.nan) if self.multi else math.nan
+            return self.objective(trial)
+        finally:
+            if trial.storage.get_trial(trial._trial_id).state.is_finished():
+                self.lost = trial.number
+
+
+def run_study(
+    config: StudyConfig,
+    *,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+    data: SequenceData | None = None,
+    max_trials: int | None = None,
+) -> optuna.Study:
+    """Run (or resume) the study described by ``config`` in this process; return it.
+
+    Input is validated and data loaded before anything is written to storage. Stops
+    when the study holds ``n_trials`` finished trials, at ``timeout``, when ``stop``
+    is set (after the running trial), or after ``max_trials`` trials ran in this process
+    (a worker that is then replaced by a fresh process; see ``study.recycle_after``). This
+    is one worker: run it in several processes or on several machines against one storage,
+    or use :func:`stacksearch.search.pool.run_workers` (``stacksearch run --workers N``).
+    """
+    from stacksearch.backend import select_backend
+    from stacksearch.objective import StackedLSTMObjective
+
+    data = data if data is not None else load_study_data(config)
+    space = config.space.to_space()
+    select_backend(config.backend)
+    tracker = None
+    if config.tracking.enabled:
+        from stacksearch.tracking import MLflowTracker
+
+        tracker = MLflowTracker(
+            tracking_uri=config.tracking_uri,
+            experiment=config.tracking.experiment or config.study_name,
+            log_models=config.tracking.log_models,
+        )
+    study = prepare_study(config, data, space)
+    if tracker is not None:
+        tracker.setup(study, space=config.space.model_dump(mode="json"),
+                      benchmark=study.user_attrs.get("benchmark"), config=config.model_dump(mode="json"))
+        add_stale_hook(study._storage, tracker)  # a dead worker's trial: its run ends FAILED
+    objective = StackedLSTMObjective(
+        data, space, epochs=config.training.epochs, batch_size=config.training.batch_size,
+        patience=config.training.patience, seed=config.study.seed,
+        multi_objective=config.study.multi_objective, listeners=[tracker] if tracker else [],
+        checkpoints=_checkpoints(config),
+    )
+    guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
+    all_callbacks = ([tracker] if tracker else []) + list(callbacks)
+    _freeze_long_lived_objects()
+    try:
+        _work(study, guarded, config, all_callbacks, stop or threading.Event(), max_trials)
+    finally:
+        gc.unfreeze()
+        if tracker is not None:
+            tracker.close(study)  # the parent run ends FINISHED once no trial still runs
+    return study
+
+
+def _checkpoints(config: StudyConfig) -> Any:
+    """The per-epoch checkpoint store of the study's trials (None when turned off)."""
+    if not config.study.checkpoints:
+        return None
+    from stacksearch.checkpoint import CheckpointStore
+
+    return CheckpointStore.for_config(config.storage_url, config.study.artifacts)
+
+
+def _freeze_long_lived_objects() -> None:
+    """Move what exists now (framework modules, data, storage) out of the garbage collector's sight.
+
+    Every trial's ``clear_session`` runs a full collection; without this it walks the
+    hundreds of thousands of objects TensorFlow/JAX create at import, every trial
+    (measured in docs/performance.md). Undone by ``gc.unfreeze()`` when the study loop ends.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
+          callbacks: list[Callback], stop: threading.Event, max_trials: int | None = None) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones (shared by all workers).
+
+    While the last trials run on other workers, wait and look for stale ones: a dead
+    worker's trial is failed after the grace period and queued again, and then taken here.
+    Returns early after ``max_trials`` trials ran here.
+    """
+    target = config.study.n_trials
+    deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
+    ran = 0
+    while not stop.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if max_trials is not None and ran >= max_trials:
+            break
+        counts = trial_counts(study)
+        finished = sum(counts[s] for s in FINISHED)
+        if finished >= target:
+            break
+        pending = counts[TrialState.RUNNING] + counts[TrialState.WAITING]
+        fail_stale_trials(study)  # before Optuna's own check in optimize(): with a fail_reason
+        if finished + pending >= target and counts[TrialState.WAITING] == 0:
+            stop.wait(POLL_SECONDS)
+            continue
+        ran += 1
+        try:
+            study.optimize(objective, n_trials=1, callbacks=callbacks)
+        except Exception as err:
+            lost = getattr(objective, "lost", None)
+            if lost is None:
+                raise
+            # Another worker found this trial stale (missed heartbeats: a hung or starved
+            # worker) and queued a retry; that copy counts, this result is dropped.
+            objective.lost = None
+            _log.warning("trial %d was failed as stale by another worker while it ran here; its retry "
+                         "counts instead (%s: %s)", lost, type(err).__name__, err)

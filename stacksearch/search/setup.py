@@ -1,0 +1,177 @@
+"""Set up a study from a :class:`StudyConfig`: its sampler, pruner, and the study itself in storage.
+
+The defaults here are the measured ones (docs/speed.md, docs/performance.md).
+
+Example:
+    >>> sampler_seed(0, "0"), sampler_seed(0, "2"), sampler_seed(0, "2-1")
+    (0, 15838, 120567)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zlib
+from typing import Any
+
+import numpy as np
+import optuna
+
+from stacksearch import benchmarks
+from stacksearch.config import StudyConfig
+from stacksearch.data import SequenceData
+from stacksearch.exceptions import ConfigError
+from stacksearch.host import WORKER_ENV, worker_label
+from stacksearch.sources import data_source
+from stacksearch.space import SearchSpace
+from stacksearch.storage import mask_url, open_storage
+
+__all__ = ["make_sampler", "make_pruner", "prepare_study", "sampler_seed", "startup_trials", "grid_for"]
+
+
+def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
+    """The sampler seed of this worker: ``seed`` alone, offset for worker k of several.
+
+    Workers with one seed would propose the same random (start-up) trials. ``worker`` (by
+    default ``STACKSEARCH_WORKER``, which ``--workers N`` sets to 0..N-1) makes each worker's
+    stream differ, reproducibly; ``k-g`` is worker k's g-th replacement process (see
+    ``study.recycle_after``); ``auto`` uses host and process id (compose replicas,
+    machines). Training seeds stay ``seed + trial.number`` whichever worker runs a trial.
+
+    Example:
+        >>> sampler_seed(0, "0"), sampler_seed(0, "2"), sampler_seed(0, "2-1")
+        (0, 15838, 120567)
+    """
+    worker = os.environ.get(WORKER_ENV, "") if worker is None else worker
+    if seed is None or worker in ("", "0"):
+        return seed
+    if worker == "auto":
+        worker = worker_label()
+    index, _, generation = worker.partition("-")
+    if index.isdigit() and (generation == "" or generation.isdigit()):
+        return (seed + 7919 * int(index) + 104729 * int(generation or 0)) % (2**32)
+    return (seed + 7919 * zlib.crc32(worker.encode())) % (2**32)
+
+
+def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
+    """Seeded multivariate TPE (grouped for per-layer widths), random, or grid."""
+    seed = sampler_seed(config.study.seed)
+    kind = config.study.sampler
+    if kind == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if kind == "grid":
+        return optuna.samplers.GridSampler(grid_for(space), seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=space.width_mode == "per_layer",
+            constant_liar=True, n_startup_trials=startup_trials(config.study.n_trials),
+        )
+
+
+def startup_trials(n_trials: int) -> int:
+    """Random trials before TPE models the results: 4 (3 for studies under 16 trials).
+
+    Optuna's 10 spends most of a small budget on full random trainings: in the tabular
+    replay (``benchmarks/search_efficiency.py``, docs/speed.md) 4 needed 7-13% fewer epochs
+    than 10 on both tables (adding, Mackey-Glass; 400 search seeds each), 3-6 were alike.
+    """
+    return min(4, max(3, n_trials // 4))
+
+
+def _geometric(lo: float, hi: float, count: int, integer: bool) -> list:
+    values = np.geomspace(lo, hi, count) if lo > 0 else np.linspace(lo, hi, count)
+    return sorted({int(round(v)) for v in values}) if integer else sorted({float(f"{v:.3g}") for v in values})
+
+
+def grid_for(space: SearchSpace) -> dict[str, list]:
+    """A grid over ``space``: every depth, powers of two for widths, three learning rates."""
+    if space.width_mode == "per_layer":
+        raise ConfigError("study.sampler: grid search needs width_mode shared or iso_params, not per_layer")
+    grid: dict[str, list] = {"depth": list(range(space.depth[0], space.depth[1] + 1))}
+    if space.width_mode == "shared":
+        lo, hi = space.units
+        powers = [2**k for k in range(0, 20) if lo <= 2**k <= hi]
+        grid["units"] = sorted({lo, hi, *powers})
+    else:
+        grid["target_params"] = _geometric(*space.target_params, 4, integer=True)
+    grid["learning_rate"] = _geometric(*space.learning_rate, 3, integer=False)
+    if space.dropout:
+        grid["dropout"] = sorted({space.dropout[0], space.dropout[1]})
+    if space.batch_size:
+        grid["batch_size"] = list(space.batch_size)
+    if len(space.cell) > 1:
+        grid["cell"] = list(space.cell)
+    return grid
+
+
+def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
+    """Hyperband over epochs (default), median, or none; none for multi-objective studies."""
+    kind = "none" if config.study.multi_objective else config.study.pruner
+    if kind == "hyperband":
+        # LSTMs sit on a loss plateau for their first epochs, where the ranking is noise (or
+        # inverted): judge no trial before a fifth of its budget, then halve at each rung.
+        # Measured in benchmarks/search_efficiency.py (docs/speed.md).
+        epochs = config.training.epochs
+        return optuna.pruners.HyperbandPruner(
+            min_resource=max(1, round(epochs / 5)), max_resource=epochs, reduction_factor=2
+        )
+    if kind == "median":
+        warmup = max(1, config.training.epochs // 3)  # past the plateau, as for Hyperband
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+    return optuna.pruners.NopPruner()
+
+
+def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) -> dict[str, Any]:
+    info = data.info()
+    if config.benchmark is not None:
+        info["args"] = {**benchmarks.get(config.benchmark.name).defaults(), **config.benchmark.args}
+    return {
+        "benchmark": info,
+        "metric": data.metric,
+        "direction": data.direction,
+        "baseline": data.baseline,
+        "reference": data.reference,
+        "space": config.space.model_dump(mode="json"),
+        "width_mode": space.width_mode,
+        "training": config.training.model_dump(mode="json", exclude={"backend"}),
+        "n_trials": config.study.n_trials,
+        "data_source": data_source(config),
+    }
+
+
+def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
+    """Create or resume the study (checked against the file it was made from)."""
+    storage = open_storage(config.storage_url, heartbeat_interval=config.study.heartbeat_interval,
+                           grace_period=config.study.grace_period)
+    multi = config.study.multi_objective
+    directions = [data.direction, "minimize"] if multi else [data.direction]
+    name = config.study_name
+    existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if name in existing:
+        found = [d.name.lower() for d in existing[name].directions]
+        if found != directions:
+            raise ConfigError(
+                f"study {name!r} in {mask_url(config.storage_url)} has directions {found}, this file "
+                f"needs {directions}; choose another --study-name"
+            )
+    study = optuna.create_study(
+        storage=storage, study_name=name, directions=directions, load_if_exists=True,
+        sampler=make_sampler(config, space), pruner=make_pruner(config),
+    )
+    attrs = _study_attrs(config, data, space)
+    if "benchmark" in study.user_attrs:
+        for key in ("space", "benchmark"):
+            old, new = study.user_attrs.get(key), attrs[key]
+            if key == "benchmark":
+                old = {k: (old or {}).get(k) for k in ("name", "args", "task", "metric")}
+                new = {k: new.get(k) for k in ("name", "args", "task", "metric")}
+            if old != new:
+                raise ConfigError(
+                    f"study {name!r} already exists with a different {key} ({old}); "
+                    "choose another --study-name or restore the original study file"
+                )
+    for key, value in attrs.items():
+        if key in ("n_trials", "data_source") or key not in study.user_attrs:
+            study.set_user_attr(key, value)
+    return study
