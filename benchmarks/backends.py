@@ -26,8 +26,7 @@ import time
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def worker(backend: str, shapes: list[str], lengths: list[int], n: int, batch: int, epochs: int,
-           cudnn: str) -> None:
+def worker(backend: str, shapes: list[str], lengths: list[int], n: int, batch: int, epochs: int, cudnn: str) -> None:
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -61,10 +60,28 @@ def worker(backend: str, shapes: list[str], lengths: list[int], n: int, batch: i
             model = build_stacked_lstm(ArchSpec((width,) * depth, learning_rate=1e-3), data)
             timer = Timer()
             timer.times = []
-            model.fit(data.x_train, data.y_train[:, None], validation_data=(data.x_val, data.y_val[:, None]),
-                      epochs=epochs, batch_size=batch, verbose=0, callbacks=[timer])
-            print(json.dumps({"backend": backend, "shape": shape, "length": length, "cudnn": cudnn,
-                              "first": timer.times[0], "steady": statistics.median(timer.times[1:])}), flush=True)
+            model.fit(
+                data.x_train,
+                data.y_train[:, None],
+                validation_data=(data.x_val, data.y_val[:, None]),
+                epochs=epochs,
+                batch_size=batch,
+                verbose=0,
+                callbacks=[timer],
+            )
+            print(
+                json.dumps(
+                    {
+                        "backend": backend,
+                        "shape": shape,
+                        "length": length,
+                        "cudnn": cudnn,
+                        "first": timer.times[0],
+                        "steady": statistics.median(timer.times[1:]),
+                    }
+                ),
+                flush=True,
+            )
 
 
 def installed(backend: str) -> bool:
@@ -95,9 +112,24 @@ def main() -> None:
     for b in set(args.backends) - set(available):
         print(f"# {b}: not installed, skipped", flush=True)
     for backend, mode in [(b, m) for _ in range(args.rounds) for b in available for m in modes]:
-        cmd = [sys.executable, __file__, "--worker", backend, "--cudnn", mode, "--shapes", *args.shapes,
-               "--length", *map(str, args.length), "--n", str(args.n), "--batch", str(args.batch),
-               "--epochs", str(args.epochs)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            backend,
+            "--cudnn",
+            mode,
+            "--shapes",
+            *args.shapes,
+            "--length",
+            *map(str, args.length),
+            "--n",
+            str(args.n),
+            "--batch",
+            str(args.batch),
+            "--epochs",
+            str(args.epochs),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0:
@@ -109,18 +141,28 @@ def main() -> None:
         if key not in fastest or r["steady"] < fastest[key]["steady"]:
             fastest[key] = r
     rows = list(fastest.values())
-    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} CPUs; n={args.n} sequences, "
-          f"batch {args.batch}, s/epoch (steady = median after the first, fastest of "
-          f"{args.rounds} rounds; first includes compilation)")
+    print(
+        f"# {platform.node()} {platform.machine()} {os.cpu_count()} CPUs; n={args.n} sequences, "
+        f"batch {args.batch}, s/epoch (steady = median after the first, fastest of "
+        f"{args.rounds} rounds; first includes compilation)"
+    )
     names = [b for b in args.backends if any(r["backend"] == b for r in rows)]
-    print(f"{'T':>4} {'shape':>6} {'cudnn':>5} " + " ".join(f"{b + ' steady':>17} {'first':>7}" for b in names)
-          + "   fastest")
-    keys = sorted({(r["length"], r["shape"], r["cudnn"]) for r in rows},
-                  key=lambda k: (k[0], k[2], int(k[1].split("x")[0]), int(k[1].split("x")[1])))
+    print(
+        f"{'T':>4} {'shape':>6} {'cudnn':>5} "
+        + " ".join(f"{b + ' steady':>17} {'first':>7}" for b in names)
+        + "   fastest"
+    )
+    keys = sorted(
+        {(r["length"], r["shape"], r["cudnn"]) for r in rows},
+        key=lambda k: (k[0], k[2], int(k[1].split("x")[0]), int(k[1].split("x")[1])),
+    )
     for length, shape, mode in keys:
         cells, best = [], None
         for b in names:
-            r = next((r for r in rows if (r["backend"], r["length"], r["shape"], r["cudnn"]) == (b, length, shape, mode)), None)
+            r = next(
+                (r for r in rows if (r["backend"], r["length"], r["shape"], r["cudnn"]) == (b, length, shape, mode)),
+                None,
+            )
             cells.append(f"{r['steady']:>17.3f} {r['first']:>7.2f}" if r else f"{'-':>17} {'-':>7}")
             if r and (best is None or r["steady"] < best[1]):
                 best = (b, r["steady"])

@@ -42,8 +42,9 @@ report: false
 """
 
 
-def start(kind: str, workers: int, cores: list[int], seconds: float, epochs: int, batch: int,
-          folder: Path) -> tuple[subprocess.Popen, str, str]:
+def start(
+    kind: str, workers: int, cores: list[int], seconds: float, epochs: int, batch: int, folder: Path
+) -> tuple[subprocess.Popen, str, str]:
     name = f"throughput-{kind}"
     study_file = folder / f"{name}.yaml"
     study_file.write_text(STUDY.format(name=name, seconds=seconds, epochs=epochs, batch=batch), encoding="utf-8")
@@ -55,7 +56,10 @@ def start(kind: str, workers: int, cores: list[int], seconds: float, epochs: int
     with open(folder / f"{name}.stderr", "w", encoding="utf-8") as errors:
         proc = subprocess.Popen(
             [sys.executable, "-m", "stacksearch.cli", "run", str(study_file), "--workers", str(workers), "--no-report"],
-            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
             preexec_fn=lambda: os.sched_setaffinity(0, cores),
         )
     return proc, name, url
@@ -63,8 +67,10 @@ def start(kind: str, workers: int, cores: list[int], seconds: float, epochs: int
 
 def rates(name: str, url: str, wall: float) -> dict:
     study = optuna.load_study(study_name=name, storage=url)
-    done = sorted(t.datetime_complete.timestamp() for t in study.get_trials(
-        deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    done = sorted(
+        t.datetime_complete.timestamp()
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    )
     backend = next((t.user_attrs.get("backend") for t in study.trials if "backend" in t.user_attrs), "?")
     steady = (len(done) - 1) / (done[-1] - done[0]) * 3600 if len(done) > 1 and done[-1] > done[0] else 0.0
     return {"trials": len(done), "per_hour": len(done) / wall * 3600, "steady_per_hour": steady, "backend": backend}
@@ -80,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cores = sorted(os.sched_getaffinity(0))
-    gpu_cores = cores[2:2 + 2 * args.gpu_workers]
+    gpu_cores = cores[2 : 2 + 2 * args.gpu_workers]
     if not gpu_cores:
         print(f"# only {len(cores)} cores: both runs share them, so the figures only check the mechanics")
         gpu_cores = cores
@@ -102,17 +108,23 @@ def main() -> int:
                 errors = (Path(tmp) / f"{name}.stderr").read_text(encoding="utf-8")
                 raise SystemExit(f"the {kind} run failed (exit {proc.returncode}):\n{errors[-2000:]}")
             results[kind] = rates(name, url, walls[kind])
-    print(f"# {args.seconds:.0f} s each, at the same time; adding T=50, 2,048 sequences, depth 1-3 x 16-64 units, "
-          f"{args.epochs} epochs, batch {args.batch_size}; cores: cpu {cores[:2]}, gpu {gpu_cores}")
+    print(
+        f"# {args.seconds:.0f} s each, at the same time; adding T=50, 2,048 sequences, depth 1-3 x 16-64 units, "
+        f"{args.epochs} epochs, batch {args.batch_size}; cores: cpu {cores[:2]}, gpu {gpu_cores}"
+    )
     print("| run | workers | backend | finished trials | trials per hour | steady trials per hour |")
     print("|---|---:|---|---:|---:|---:|")
     for kind, workers in (("cpu", args.cpu_workers), ("gpu", args.gpu_workers)):
         r = results[kind]
-        print(f"| {kind} | {workers} | {r['backend']} | {r['trials']} | {r['per_hour']:.0f} | {r['steady_per_hour']:.0f} |")
+        print(
+            f"| {kind} | {workers} | {r['backend']} | {r['trials']} | {r['per_hour']:.0f} | {r['steady_per_hour']:.0f} |"
+        )
     cpu, gpu = results["cpu"], results["gpu"]
     if cpu["per_hour"] and cpu["steady_per_hour"]:
-        print(f"GPU / 2-core CPU: {gpu['per_hour'] / cpu['per_hour']:.2f}x over the whole run, "
-              f"{gpu['steady_per_hour'] / cpu['steady_per_hour']:.2f}x steady (goal: at least 5x)")
+        print(
+            f"GPU / 2-core CPU: {gpu['per_hour'] / cpu['per_hour']:.2f}x over the whole run, "
+            f"{gpu['steady_per_hour'] / cpu['steady_per_hour']:.2f}x steady (goal: at least 5x)"
+        )
     return 0
 
 

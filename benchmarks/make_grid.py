@@ -31,12 +31,13 @@ from stacksearch.search.setup import grid_for  # noqa: E402
 from stacksearch.space import ArchSpec, SearchSpace  # noqa: E402
 
 TASKS = {  # name -> (benchmark and its loader arguments, the table file)
-    "adding": ({"name": "adding", "length": 20, "n_train": 3000, "n_val": 1000, "n_test": 1, "seed": 0},
-               "adding_grid.json"),
+    "adding": (
+        {"name": "adding", "length": 20, "n_train": 3000, "n_val": 1000, "n_test": 1, "seed": 0},
+        "adding_grid.json",
+    ),
     # a second, different table (forecasting, not a memory task) to check that defaults tuned on
     # the first one do not get worse elsewhere; MSE so the replay reads the same key
-    "mackey_glass": ({"name": "mackey_glass", "n_points": 2000, "metric": "mse", "seed": 0},
-                     "mackey_glass_grid.json"),
+    "mackey_glass": ({"name": "mackey_glass", "n_points": 2000, "metric": "mse", "seed": 0}, "mackey_glass_grid.json"),
 }
 SPACE = SearchSpace(depth=(1, 3), units=(8, 64), learning_rate=(1e-4, 1e-2))
 EPOCHS = 9
@@ -64,12 +65,17 @@ def main() -> None:
     table = json.loads(args.out.read_text()) if args.out.exists() else None
     if table is None or table["task"] != TASK or table["epochs"] != EPOCHS:
         table = {
-            "task": TASK, "epochs": EPOCHS, "batch_size": BATCH, "metric": "val_mse",
-            "grid": grid, "space": {"depth": SPACE.depth, "units": SPACE.units,
-                                    "learning_rate": SPACE.learning_rate},
-            "backend": keras.backend.backend(), "keras": keras.__version__,
+            "task": TASK,
+            "epochs": EPOCHS,
+            "batch_size": BATCH,
+            "metric": "val_mse",
+            "grid": grid,
+            "space": {"depth": SPACE.depth, "units": SPACE.units, "learning_rate": SPACE.learning_rate},
+            "backend": keras.backend.backend(),
+            "keras": keras.__version__,
             "machine": f"{platform.machine()} {os.cpu_count()}-core CPU (shared)",
-            "date": date.today().isoformat(), "configs": [],
+            "date": date.today().isoformat(),
+            "configs": [],
         }
     done = {(c["depth"], c["units"], c["learning_rate"], c["seed"]) for c in table["configs"]}
     combos = list(itertools.product(grid["depth"], grid["units"], grid["learning_rate"], args.seeds))
@@ -85,11 +91,17 @@ def main() -> None:
         result = fit_model(model, data, epochs=EPOCHS, batch_size=BATCH, patience=None, prune=False)
         seconds = time.perf_counter() - start
         curve = [round(v, 7) for v in result.history[monitor_key(data.metric)]]
-        table["configs"].append({
-            "depth": depth, "units": units, "learning_rate": lr, "seed": seed,
-            "n_params": spec.n_params(data.n_features, data.n_outputs),
-            "val_mse": curve, "seconds": round(seconds, 2),
-        })
+        table["configs"].append(
+            {
+                "depth": depth,
+                "units": units,
+                "learning_rate": lr,
+                "seed": seed,
+                "n_params": spec.n_params(data.n_features, data.n_outputs),
+                "val_mse": curve,
+                "seconds": round(seconds, 2),
+            }
+        )
         args.out.write_text(json.dumps(table, indent=None, separators=(",", ":")))
         print(f"{depth:>5} {units:>5} {lr:>8.0e} {seed:>4} {min(curve):>12.5f} {seconds / EPOCHS:>8.2f}", flush=True)
 

@@ -80,8 +80,9 @@ def process_tree_rss(root: int) -> dict[int, float]:
     return sizes
 
 
-def run_cli(trials: int, epochs: int, recycle_after: int,
-            spans: list[tuple[float, float, int]]) -> list[tuple[int, float, int]]:
+def run_cli(
+    trials: int, epochs: int, recycle_after: int, spans: list[tuple[float, float, int]]
+) -> list[tuple[int, float, int]]:
     """Run ``stacksearch run``; return (trial, its worker's peak RSS by the trial's end, worker pid) rows.
 
     ``spans`` receives (start, end, worker pid) of every trial.
@@ -90,8 +91,12 @@ def run_cli(trials: int, epochs: int, recycle_after: int,
         study_file = Path(tmp) / "memory.yaml"
         study_file.write_text(STUDY.format(trials=trials, epochs=epochs, recycle=recycle_after or "null"))
         env = dict(os.environ, STACKSEARCH_STORAGE=f"sqlite:///{tmp}/memory.db", TF_CPP_MIN_LOG_LEVEL="3")
-        proc = subprocess.Popen([sys.executable, "-m", "stacksearch.cli", "run", str(study_file)],
-                                cwd=tmp, env=env, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stacksearch.cli", "run", str(study_file)],
+            cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         samples: list[tuple[float, int, float]] = []  # (time, pid, rss)
         while proc.poll() is None:
             now = time.time()
@@ -115,29 +120,42 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--tracking", action="store_true", help="log every trial to a local MLflow store too")
-    parser.add_argument("--malloc-trim", action="store_true",
-                        help="return free heap pages to the system after every trial (tests for fragmentation)")
-    parser.add_argument("--keep-traces", action="store_true",
-                        help="skip model.released_traces (TensorFlow then keeps every trial's traced graphs)")
+    parser.add_argument(
+        "--malloc-trim",
+        action="store_true",
+        help="return free heap pages to the system after every trial (tests for fragmentation)",
+    )
+    parser.add_argument(
+        "--keep-traces",
+        action="store_true",
+        help="skip model.released_traces (TensorFlow then keeps every trial's traced graphs)",
+    )
     parser.add_argument("--cli", action="store_true", help="measure the worker processes of `stacksearch run`")
     parser.add_argument("--recycle-after", type=int, default=20, help="with --cli: study.recycle_after (0: off)")
     args = parser.parse_args()
     if args.cli:
         spans: list[tuple[float, float, int]] = []
         rows = run_cli(args.trials, args.epochs, args.recycle_after, spans)
-        print(f"# stacksearch run, {args.trials} trials of {args.epochs} epochs, recycle_after "
-              f"{args.recycle_after or 'off'}; MB")
+        print(
+            f"# stacksearch run, {args.trials} trials of {args.epochs} epochs, recycle_after "
+            f"{args.recycle_after or 'off'}; MB"
+        )
         print(f"{'trial':>5} {'worker pid':>10} {'peak rss':>9}")
         for number, peak, pid in rows:
             print(f"{number:>5} {pid:>10} {peak:>9.1f}")
         peaks = {pid: max(r[1] for r in rows if r[2] == pid) for pid in dict.fromkeys(r[2] for r in rows)}
         handovers = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] != b[2]]
         between = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if a[2] == b[2]]
-        print(f"# {len(peaks)} worker processes, peak RSS of each: "
-              + ", ".join(f"{peak:.0f}" for peak in peaks.values()) + " MB")
+        print(
+            f"# {len(peaks)} worker processes, peak RSS of each: "
+            + ", ".join(f"{peak:.0f}" for peak in peaks.values())
+            + " MB"
+        )
         if handovers:
-            print(f"# handover to a fresh process: median {statistics.median(handovers):.1f} s between trials "
-                  f"(within one process: {statistics.median(between):.2f} s)")
+            print(
+                f"# handover to a fresh process: median {statistics.median(handovers):.1f} s between trials "
+                f"(within one process: {statistics.median(between):.2f} s)"
+            )
         return
 
     from stacksearch import benchmarks
@@ -164,14 +182,18 @@ def main() -> None:
 
             tracker = MLflowTracker(tracking_uri=f"sqlite:///{tmp}/mlflow.db", experiment="memory", log_models="none")
             listeners, callbacks = [tracker], [tracker]
-        study = optuna.create_study(storage=f"sqlite:///{tmp}/memory.db", direction="minimize",
-                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        study = optuna.create_study(
+            storage=f"sqlite:///{tmp}/memory.db", direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0)
+        )
         if args.tracking:
             tracker.setup(study)
-        objective = StackedLSTMObjective(data, space, epochs=args.epochs, patience=None, prune=False,
-                                         listeners=listeners)
-        print(f"# backend {backend}; {args.trials} trials of {args.epochs} epochs"
-              f"{'; traced graphs kept' if args.keep_traces else ''}; MB")
+        objective = StackedLSTMObjective(
+            data, space, epochs=args.epochs, patience=None, prune=False, listeners=listeners
+        )
+        print(
+            f"# backend {backend}; {args.trials} trials of {args.epochs} epochs"
+            f"{'; traced graphs kept' if args.keep_traces else ''}; MB"
+        )
         print(f"{'trial':>5} {'shape':>8} {'rss':>8} {'peak':>8} {'seconds':>8}")
         for i in range(args.trials):
             start = time.perf_counter()
@@ -183,12 +205,14 @@ def main() -> None:
             shape = f"{t.params['depth']}x{t.params['units']}"
             rows.append((i, rss_mb(), peak_mb()))
             print(f"{i:>5} {shape:>8} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f} {seconds[-1]:>8.2f}", flush=True)
-    half = rows[len(rows) // 2:]
+    half = rows[len(rows) // 2 :]
     slope = np.polyfit([r[0] for r in half], [r[1] for r in half], 1)[0]
-    print(f"# RSS: after trial 1 {rows[0][1]:.1f} MB, after trial {len(rows)} {rows[-1][1]:.1f} MB, "
-          f"peak {rows[-1][2]:.1f} MB; slope over trials {half[0][0] + 1}-{len(rows)}: {slope:+.3f} MB/trial; "
-          f"median seconds per trial: trials 1-{half[0][0]} {statistics.median(seconds[:half[0][0]]):.2f}, "
-          f"trials {half[0][0] + 1}-{len(rows)} {statistics.median(seconds[len(rows) // 2:]):.2f}")
+    print(
+        f"# RSS: after trial 1 {rows[0][1]:.1f} MB, after trial {len(rows)} {rows[-1][1]:.1f} MB, "
+        f"peak {rows[-1][2]:.1f} MB; slope over trials {half[0][0] + 1}-{len(rows)}: {slope:+.3f} MB/trial; "
+        f"median seconds per trial: trials 1-{half[0][0]} {statistics.median(seconds[: half[0][0]]):.2f}, "
+        f"trials {half[0][0] + 1}-{len(rows)} {statistics.median(seconds[len(rows) // 2 :]):.2f}"
+    )
 
 
 if __name__ == "__main__":

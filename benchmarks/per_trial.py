@@ -59,6 +59,7 @@ def worker(backend: str, trials: int, epochs: int, freeze: bool) -> None:
                 spent[name] += time.perf_counter() - start
                 if name == "storage" and in_fit[0]:  # trial.report() inside an epoch
                     spent["storage_in_fit"] += time.perf_counter() - start
+
         return wrapper
 
     keras.backend.clear_session = timed("clear", keras.backend.clear_session)
@@ -95,14 +96,21 @@ def worker(backend: str, trials: int, epochs: int, freeze: bool) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         storage = optuna.storages.RDBStorage(f"sqlite:///{tmp}/t.db")
-        for name in ("create_new_trial", "set_trial_param", "set_trial_user_attr", "set_trial_intermediate_value",
-                     "set_trial_state_values", "set_trial_system_attr"):
+        for name in (
+            "create_new_trial",
+            "set_trial_param",
+            "set_trial_user_attr",
+            "set_trial_intermediate_value",
+            "set_trial_state_values",
+            "set_trial_system_attr",
+        ):
             setattr(storage, name, timed("storage", getattr(storage, name)))
         data = benchmarks.load("adding", length=20, n_train=1024, n_val=256, n_test=256)
         space = SearchSpace(depth=(1, 2), units=(16, 32), learning_rate=(1e-3, 1e-2))
         objective = StackedLSTMObjective(data, space, epochs=epochs, patience=None, prune=False)
-        study = optuna.create_study(storage=storage, direction="minimize",
-                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        study = optuna.create_study(
+            storage=storage, direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0)
+        )
         study.optimize(objective, n_trials=1)  # warm-up: imports and first-ever compilation
         if freeze:
             from stacksearch.search.loop import _freeze_long_lived_objects
@@ -129,15 +137,27 @@ def main() -> None:
         return
     rows = []
     for backend, freeze in [(b, f) for b in args.backends for f in args.freeze]:
-        cmd = [sys.executable, __file__, "--worker", backend, "--freeze", freeze, "--trials", str(args.trials),
-               "--epochs", str(args.epochs)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            backend,
+            "--freeze",
+            freeze,
+            "--trials",
+            str(args.trials),
+            "--epochs",
+            str(args.epochs),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         if not got:
             print(f"# {backend} failed: {proc.stderr.strip().splitlines()[-3:]}")
         rows.extend(got)
-    print(f"# seconds per trial (mean of {args.trials} trials of {args.epochs} epochs, adding T=20, 1024 sequences, "
-          f"depth 1-2 x 16-32 units, SQLite storage, no tracking)")
+    print(
+        f"# seconds per trial (mean of {args.trials} trials of {args.epochs} epochs, adding T=20, 1024 sequences, "
+        f"depth 1-2 x 16-32 units, SQLite storage, no tracking)"
+    )
     parts = ["clear", "build", "first_excess", "fit_setup", "score", "storage", "other", "steady_epochs", "total"]
     print(f"{'backend':<11} {'gc.freeze':>9} " + " ".join(f"{p:>12}" for p in parts) + f" {'outside steady':>15}")
     for r in rows:
@@ -148,7 +168,11 @@ def main() -> None:
         r["other"] = r["total"] - r["fit"] - r.get("clear", 0) - r.get("build", 0) - r.get("score", 0) - outside_fit
         r["steady_epochs"] -= r.get("storage_in_fit", 0.0)  # per-epoch reports are counted as storage
         outside = 1 - r["steady_epochs"] / r["total"]
-        print(f"{r['backend']:<11} {'on' if r['freeze'] else 'off':>9} " + " ".join(f"{r.get(p, 0.0) / n:>12.3f}" for p in parts) + f" {outside:>14.0%}")
+        print(
+            f"{r['backend']:<11} {'on' if r['freeze'] else 'off':>9} "
+            + " ".join(f"{r.get(p, 0.0) / n:>12.3f}" for p in parts)
+            + f" {outside:>14.0%}"
+        )
 
 
 if __name__ == "__main__":

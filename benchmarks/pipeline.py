@@ -46,8 +46,10 @@ def main() -> None:
         sizes[name] = (d.x_train.nbytes, d)
     name = max(sizes, key=lambda k: sizes[k][0])
     data = sizes[name][1]
-    print(f"# backend {backend}; largest benchmark: {name} x_train {data.x_train.shape} "
-          f"({data.x_train.nbytes / 2**20:.1f} MiB); model {args.shape}, batch {args.batch}")
+    print(
+        f"# backend {backend}; largest benchmark: {name} x_train {data.x_train.shape} "
+        f"({data.x_train.nbytes / 2**20:.1f} MiB); model {args.shape}, batch {args.batch}"
+    )
     depth, width = map(int, args.shape.split("x"))
     y_train, y_val = _targets(data, "train"), _targets(data, "val")
 
@@ -65,12 +67,23 @@ def main() -> None:
         timer = Timer()
         timer.times = []
         if kind == "numpy":
-            model.fit(data.x_train, y_train, validation_data=(data.x_val, y_val), epochs=args.epochs,
-                      batch_size=args.batch, shuffle=True, verbose=0, callbacks=[timer])
+            model.fit(
+                data.x_train,
+                y_train,
+                validation_data=(data.x_val, y_val),
+                epochs=args.epochs,
+                batch_size=args.batch,
+                shuffle=True,
+                verbose=0,
+                callbacks=[timer],
+            )
         else:
-            train = (tf.data.Dataset.from_tensor_slices((data.x_train, y_train))
-                     .shuffle(len(data.x_train), seed=0, reshuffle_each_iteration=True)
-                     .batch(args.batch).prefetch(tf.data.AUTOTUNE))
+            train = (
+                tf.data.Dataset.from_tensor_slices((data.x_train, y_train))
+                .shuffle(len(data.x_train), seed=0, reshuffle_each_iteration=True)
+                .batch(args.batch)
+                .prefetch(tf.data.AUTOTUNE)
+            )
             val = tf.data.Dataset.from_tensor_slices((data.x_val, y_val)).batch(args.batch).prefetch(tf.data.AUTOTUNE)
             model.fit(train, validation_data=val, epochs=args.epochs, verbose=0, callbacks=[timer])
         return timer.times[1:]

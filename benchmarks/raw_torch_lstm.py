@@ -30,8 +30,10 @@ def main() -> None:
     from stacksearch.benchmarks.synthetic import adding_problem
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name() if device == 'cuda' else 'cpu'}; "
-          f"cudnn {torch.backends.cudnn.is_available() and device == 'cuda'}")
+    print(
+        f"# torch {torch.__version__} on {torch.cuda.get_device_name() if device == 'cuda' else 'cpu'}; "
+        f"cudnn {torch.backends.cudnn.is_available() and device == 'cuda'}"
+    )
     print(f"{'T':>4} {'shape':>6} {'steady s/epoch':>15} {'first':>7}")
     for length in args.length:
         x, y = adding_problem(args.n, length, np.random.default_rng(0))
@@ -47,7 +49,7 @@ def main() -> None:
                 start = time.perf_counter()
                 order = torch.randperm(args.n, device=device)
                 for i in range(0, args.n, args.batch):
-                    idx = order[i:i + args.batch]
+                    idx = order[i : i + args.batch]
                     out, _ = lstm(x[idx])
                     loss = torch.nn.functional.mse_loss(head(out[:, -1]), y[idx])
                     opt.zero_grad()
@@ -56,8 +58,13 @@ def main() -> None:
                 if device == "cuda":
                     torch.cuda.synchronize()
                 times.append(time.perf_counter() - start)
-            row = {"backend": "torch-raw", "shape": shape, "length": length, "first": times[0],
-                   "steady": statistics.median(times[1:])}
+            row = {
+                "backend": "torch-raw",
+                "shape": shape,
+                "length": length,
+                "first": times[0],
+                "steady": statistics.median(times[1:]),
+            }
             print(f"{length:>4} {shape:>6} {row['steady']:>15.3f} {row['first']:>7.2f}   {json.dumps(row)}", flush=True)
 
 

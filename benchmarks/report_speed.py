@@ -25,8 +25,8 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import optuna
@@ -54,7 +54,9 @@ def synthetic_trial(rng: np.random.Generator) -> FrozenTrial:
     attrs = {"depth": depth, "widths": [units] * depth, "n_params": n_params, "seed": 0, "backend": "jax"}
     if n_params > 1_500_000:
         attrs["reject_reason"] = f"{n_params} parameters exceed max_params=1500000"
-        return optuna.trial.create_trial(state=TrialState.PRUNED, params=params, distributions=DISTRIBUTIONS, user_attrs=attrs)
+        return optuna.trial.create_trial(
+            state=TrialState.PRUNED, params=params, distributions=DISTRIBUTIONS, user_attrs=attrs
+        )
     final = BASELINE * (0.05 + 0.3 * abs(math.log10(lr) + 2.5) + 0.4 / depth + 4 / units) * math.exp(rng.normal(0, 0.2))
     curve = [final + (BASELINE - final) * math.exp(-epoch / 4) for epoch in range(EPOCHS)]
     state = TrialState.COMPLETE
@@ -64,9 +66,13 @@ def synthetic_trial(rng: np.random.Generator) -> FrozenTrial:
     elif roll < 0.22:
         state, curve = TrialState.FAIL, curve[:3]
         attrs["fail_reason"] = "non-finite loss at epoch 3"
-    seconds = 1e-5 * n_params ** 0.8 * depth * len(curve) + 2.0
-    attrs.update(epochs_trained=len(curve), best_epoch=len(curve) - 1, train_seconds=seconds,
-                 history={"loss": curve, "val_loss": curve, "val_mse": curve})
+    seconds = 1e-5 * n_params**0.8 * depth * len(curve) + 2.0
+    attrs.update(
+        epochs_trained=len(curve),
+        best_epoch=len(curve) - 1,
+        train_seconds=seconds,
+        history={"loss": curve, "val_loss": curve, "val_mse": curve},
+    )
     if state == TrialState.COMPLETE:
         attrs["test_mse"] = curve[-1] * 1.05
     return optuna.trial.create_trial(
@@ -83,8 +89,13 @@ def build_study(storage: str | None, name: str, n_trials: int, seed: int = 0) ->
     """A study of ``n_trials`` synthetic trials with stacksearch's study attributes."""
     rng = np.random.default_rng(seed)
     study = optuna.create_study(storage=storage, study_name=name, direction="minimize")
-    for key, value in {"metric": "mse", "direction": "minimize", "baseline": BASELINE, "reference": None,
-                       "benchmark": {"name": "adding", "args": {"length": 50}, "metric": "mse"}}.items():
+    for key, value in {
+        "metric": "mse",
+        "direction": "minimize",
+        "baseline": BASELINE,
+        "reference": None,
+        "benchmark": {"name": "adding", "args": {"length": 50}, "metric": "mse"},
+    }.items():
         study.set_user_attr(key, value)
     study.add_trials([synthetic_trial(rng) for _ in range(n_trials)])
     return study
@@ -111,24 +122,32 @@ def main() -> None:
     study = build_study(None, "speed", args.trials)
     folder = Path(tempfile.mkdtemp(prefix="report-speed-"))
     try:
-        timed(f"write_report, {args.trials} trials in memory",
-              lambda: report.write_report(study, args.keep or folder / "memory"))
+        timed(
+            f"write_report, {args.trials} trials in memory",
+            lambda: report.write_report(study, args.keep or folder / "memory"),
+        )
         if args.sqlite:
             url = f"sqlite:///{Path(args.sqlite).resolve()}"
             if not Path(args.sqlite).exists():
-                timed("build the SQLite study (setup, not part of the report)",
-                      lambda: build_study(url, "speed", args.trials))
+                timed(
+                    "build the SQLite study (setup, not part of the report)",
+                    lambda: build_study(url, "speed", args.trials),
+                )
 
             def load() -> report.StudyData:  # as report_for does
                 stored = report.open_study(url, "speed")
                 return report.collect(stored, report.fast_load.read_trials(stored))
 
             if args.optuna:
-                timed("load the study through Optuna's get_trials() (the old path)",
-                      lambda: report.collect(report.open_study(url, "speed")))
+                timed(
+                    "load the study through Optuna's get_trials() (the old path)",
+                    lambda: report.collect(report.open_study(url, "speed")),
+                )
             data = timed("stacksearch report, part 1: load the study from SQLite (fast reader)", load)
-            timed("stacksearch report, part 2: write_report on the loaded study",
-                  lambda: report.write_report(data, folder / "sqlite"))
+            timed(
+                "stacksearch report, part 2: write_report on the loaded study",
+                lambda: report.write_report(data, folder / "sqlite"),
+            )
     finally:
         shutil.rmtree(folder)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")

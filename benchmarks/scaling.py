@@ -46,8 +46,13 @@ def run_once(workers: int, n_trials: int, storage: str | None, folder: Path) -> 
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "stacksearch.cli", "run", str(study_file), "--workers", str(workers),
-                           "--no-report"], cwd=folder, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stacksearch.cli", "run", str(study_file), "--workers", str(workers), "--no-report"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run and its workers, all waited for
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
@@ -58,8 +63,14 @@ def run_once(workers: int, n_trials: int, storage: str | None, folder: Path) -> 
     train = statistics.median(t.user_attrs["train_seconds"] for t in finished)
     if storage:
         optuna.delete_study(study_name=name, storage=url)
-    return {"workers": workers, "trials": len(finished), "wall": wall, "train": train, "cpu": cpu,
-            "load": (load_before + os.getloadavg()[0]) / 2}
+    return {
+        "workers": workers,
+        "trials": len(finished),
+        "wall": wall,
+        "train": train,
+        "cpu": cpu,
+        "load": (load_before + os.getloadavg()[0]) / 2,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,13 +87,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {workers} workers: {rows[-1]['wall']:.1f} s", file=sys.stderr, flush=True)
     base = rows[0]["trials"] / rows[0]["wall"]
     print(f"{os.cpu_count()} CPUs, {args.n_trials} trials per run, storage {args.storage or 'sqlite (fresh file)'}")
-    print("| workers | trials | wall s | trials per hour | speed-up | median train s per trial "
-          "| CPU s per trial | load avg |")
+    print(
+        "| workers | trials | wall s | trials per hour | speed-up | median train s per trial "
+        "| CPU s per trial | load avg |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         rate = row["trials"] / row["wall"]
-        print(f"| {row['workers']} | {row['trials']} | {row['wall']:.1f} | {rate * 3600:.0f} | "
-              f"{rate / base:.2f}x | {row['train']:.2f} | {row['cpu'] / row['trials']:.1f} | {row['load']:.1f} |")
+        print(
+            f"| {row['workers']} | {row['trials']} | {row['wall']:.1f} | {rate * 3600:.0f} | "
+            f"{rate / base:.2f}x | {row['train']:.2f} | {row['cpu'] / row['trials']:.1f} | {row['load']:.1f} |"
+        )
     return 0
 
 

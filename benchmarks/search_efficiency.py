@@ -30,8 +30,8 @@ import statistics
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from stacksearch.config import StudyConfig  # noqa: E402
-from stacksearch.search.setup import grid_for, make_pruner, make_sampler  # noqa: E402
+from stacksearch.search.setup import make_pruner, make_sampler  # noqa: E402
 
 TABLE = Path(__file__).parent / "data" / "adding_grid.json"
 TOLERANCE = 0.02
@@ -76,16 +76,25 @@ class Table:
 
 def config(table: Table, seed: int, n_trials: int, sampler: str = "tpe", pruner: str = "hyperband") -> StudyConfig:
     space = table.raw["space"]
-    return StudyConfig.model_validate({
-        "benchmark": {"name": "adding"},
-        "study": {"seed": seed, "n_trials": n_trials, "sampler": sampler, "pruner": pruner},
-        "space": {"depth": space["depth"], "units": space["units"], "learning_rate": space["learning_rate"]},
-        "training": {"epochs": table.epochs},
-    })
+    return StudyConfig.model_validate(
+        {
+            "benchmark": {"name": "adding"},
+            "study": {"seed": seed, "n_trials": n_trials, "sampler": sampler, "pruner": pruner},
+            "space": {"depth": space["depth"], "units": space["units"], "learning_rate": space["learning_rate"]},
+            "training": {"epochs": table.epochs},
+        }
+    )
 
 
-def run_optuna(table: Table, sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner,
-               space, patience: int | None, cap: int, name: str = "replay") -> tuple[int | None, int]:
+def run_optuna(
+    table: Table,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+    space,
+    patience: int | None,
+    cap: int,
+    name: str = "replay",
+) -> tuple[int | None, int]:
     """Epochs until study.best_value is within tolerance (None: not within ``cap``), trials."""
     # a fixed study name: HyperbandPruner assigns brackets by hashing it with the trial number
     study = optuna.create_study(study_name=name, direction="minimize", sampler=sampler, pruner=pruner)
@@ -148,12 +157,21 @@ def run_kerastuner(table: Table, kind: str, seed: int, cap: int) -> tuple[int | 
     raise_stop = [False]
     base = kt.RandomSearch if kind == "random" else kt.Hyperband
     Tuner = type(f"Replay{base.__name__}", (Replay, base), {})
-    kwargs = dict(max_trials=10**6) if kind == "random" else dict(max_epochs=table.epochs, factor=3,
-                                                                   hyperband_iterations=10**6)
+    kwargs = (
+        dict(max_trials=10**6)
+        if kind == "random"
+        else dict(max_epochs=table.epochs, factor=3, hyperband_iterations=10**6)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tuner = Tuner(
-            hypermodel=lambda h: None, hyperparameters=hp, objective=kt.Objective("val_mse", "min"),
-            seed=seed * 100_003, directory=tmp, project_name="replay", overwrite=True, **kwargs,
+            hypermodel=lambda h: None,
+            hyperparameters=hp,
+            objective=kt.Objective("val_mse", "min"),
+            seed=seed * 100_003,
+            directory=tmp,
+            project_name="replay",
+            overwrite=True,
+            **kwargs,
         )
         tuner.on_search_begin = lambda: None
 
@@ -176,8 +194,10 @@ def methods(table: Table, n_trials: int, cap: int) -> dict[str, Callable[[int], 
         def run(seed: int):
             cfg = config(table, seed, n_trials, sampler, pruner)
             space = cfg.space.to_space()
-            return run_optuna(table, make_sampler(cfg, space), make_pruner(cfg), space, patience, cap,
-                              name=f"replay-{seed}")
+            return run_optuna(
+                table, make_sampler(cfg, space), make_pruner(cfg), space, patience, cap, name=f"replay-{seed}"
+            )
+
         return run
 
     return {
@@ -210,11 +230,15 @@ def main() -> None:
     table = Table(args.table)
     runners = methods(table, args.n_trials, args.cap)
     chosen = args.methods or list(runners)
-    print(f"table: {args.table.name}, {len(table.curves)} configs x {table.epochs} epochs; best val_mse "
-          f"{table.best:.5f}, target <= {table.target:.5f} reached by {len(table.hits)} config(s): {table.hits}")
+    print(
+        f"table: {args.table.name}, {len(table.curves)} configs x {table.epochs} epochs; best val_mse "
+        f"{table.best:.5f}, target <= {table.target:.5f} reached by {len(table.hits)} config(s): {table.hits}"
+    )
     print(f"one full training = {table.epochs} epochs; exhaustive grid = {len(table.curves) * table.epochs} epochs")
-    print(f"{'method':<18} {'median epochs':>13} {'IQR':>13} {'reached':>8} {'median trials':>13} "
-          f"{'vs random':>9} {'<= random/3':>11}")
+    print(
+        f"{'method':<18} {'median epochs':>13} {'IQR':>13} {'reached':>8} {'median trials':>13} "
+        f"{'vs random':>9} {'<= random/3':>11}"
+    )
     results = {}
     for name in chosen:
         start = time.perf_counter()
@@ -222,16 +246,21 @@ def main() -> None:
         seconds = time.perf_counter() - start
         # a run that never reached counts as the cap (censored), so medians stay conservative
         epochs = [e if e is not None else args.cap for e, _ in runs]
-        results[name] = {"epochs": epochs, "trials": [t for _, t in runs],
-                         "reached": sum(e is not None for e, _ in runs)}
+        results[name] = {
+            "epochs": epochs,
+            "trials": [t for _, t in runs],
+            "reached": sum(e is not None for e, _ in runs),
+        }
     ref = statistics.median(results["random"]["epochs"]) if "random" in results else None
     for name, r in results.items():
         med = statistics.median(r["epochs"])
         q1, _, q3 = statistics.quantiles(r["epochs"], n=4) if len(r["epochs"]) > 1 else (med, med, med)
         ratio = f"{ref / med:.2f}x" if ref else "-"
         third = f"{sum(e <= ref / 3 for e in r['epochs'])}/{args.seeds}" if ref else "-"
-        print(f"{name:<18} {med:>13.0f} {f'{q1:.0f}-{q3:.0f}':>13} {r['reached']:>5}/{args.seeds:<3} "
-              f"{statistics.median(r['trials']):>12.0f} {ratio:>9} {third:>11}")
+        print(
+            f"{name:<18} {med:>13.0f} {f'{q1:.0f}-{q3:.0f}':>13} {r['reached']:>5}/{args.seeds:<3} "
+            f"{statistics.median(r['trials']):>12.0f} {ratio:>9} {third:>11}"
+        )
     if args.json:
         args.json.write_text(json.dumps({"target": table.target, "best": table.best, "results": results}, indent=1))
 

@@ -38,7 +38,8 @@ def _open(url: str, mode: str) -> optuna.storages.RDBStorage:
     if mode == "stacksearch" or not url.startswith("sqlite"):
         return open_storage(url, heartbeat_interval=10, grace_period=30)
     storage = optuna.storages.RDBStorage(
-        url, engine_kwargs={"connect_args": {"timeout": 60}}, heartbeat_interval=10, grace_period=30)
+        url, engine_kwargs={"connect_args": {"timeout": 60}}, heartbeat_interval=10, grace_period=30
+    )
     with storage.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
     if mode == "deferred":  # reads inside the transaction, as SQLAlchemy intends; BEGIN DEFERRED
@@ -87,8 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", required=True, help="Optuna storage URL")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--trials", type=int, default=200, help="trials per worker")
-    parser.add_argument("--enqueue", action="store_true",
-                        help="queue every trial as WAITING first (as retries are): counts trials popped twice")
+    parser.add_argument(
+        "--enqueue",
+        action="store_true",
+        help="queue every trial as WAITING first (as retries are): counts trials popped twice",
+    )
     parser.add_argument("--mode", choices=("stacksearch", "plain", "deferred"), default="stacksearch")
     args = parser.parse_args(argv)
 
@@ -101,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
     start = time.time() + 3.0  # every worker connected before the clock starts
-    procs = [ctx.Process(target=_worker, args=(args.storage, args.mode, name, args.trials, start, out))
-             for _ in range(args.workers)]
+    procs = [
+        ctx.Process(target=_worker, args=(args.storage, args.mode, name, args.trials, start, out))
+        for _ in range(args.workers)
+    ]
     for proc in procs:
         proc.start()
     results = [out.get() for _ in procs]
@@ -121,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     optuna.delete_study(study_name=name, storage=storage)
 
     print(f"storage {mask_url(args.storage)}  mode {args.mode}  {args.workers} workers x {args.trials} trials")
-    print("| trials done | errors | wall s | trials/s | ask p50 ms | ask p95 ms | tell p50 ms | tell p95 ms | trials run twice |")
+    print(
+        "| trials done | errors | wall s | trials/s | ask p50 ms | ask p95 ms | tell p50 ms | tell p95 ms | trials run twice |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     pct = lambda a, q: f"{np.percentile(a, q):.1f}" if len(a) else "-"  # noqa: E731
-    print(f"| {len(tells)} | {len(errors)} | {wall:.1f} | {len(tells) / wall:.1f} | {pct(asks, 50)} | {pct(asks, 95)} "
-          f"| {pct(tells, 50)} | {pct(tells, 95)} | {twice} |")
+    print(
+        f"| {len(tells)} | {len(errors)} | {wall:.1f} | {len(tells) / wall:.1f} | {pct(asks, 50)} | {pct(asks, 95)} "
+        f"| {pct(tells, 50)} | {pct(tells, 95)} | {twice} |"
+    )
     print(f"trial states: { {k: v for k, v in states.items() if v} }")
     if errors:
         kinds: dict[str, int] = {}

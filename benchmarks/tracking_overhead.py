@@ -22,8 +22,9 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -45,8 +46,12 @@ def scripted(listeners: list[Any], epochs: int) -> Callable[[optuna.Trial], floa
         trial.set_user_attr("width_mode", space.width_mode)
         trial.set_user_attr("backend", "tensorflow")
         spec: ArchSpec = space.sample(trial, 2, 1)
-        for key, value in (("depth", spec.depth), ("widths", list(spec.widths)),
-                           ("n_params", spec.n_params(2, 1)), ("seed", trial.number)):
+        for key, value in (
+            ("depth", spec.depth),
+            ("widths", list(spec.widths)),
+            ("n_params", spec.n_params(2, 1)),
+            ("seed", trial.number),
+        ):
             trial.set_user_attr(key, value)
         for listener in listeners:
             listener.on_trial_start(trial, spec)
@@ -59,8 +64,13 @@ def scripted(listeners: list[Any], epochs: int) -> Callable[[optuna.Trial], floa
             for listener in listeners:
                 listener.on_epoch_end(trial, epoch, logs)
             trial.report(loss, epoch)
-        for key, value in (("epochs_trained", epochs), ("best_epoch", epochs - 1), ("train_seconds", 0.0),
-                           ("history", history), ("test_mse", loss)):
+        for key, value in (
+            ("epochs_trained", epochs),
+            ("best_epoch", epochs - 1),
+            ("train_seconds", 0.0),
+            ("history", history),
+            ("test_mse", loss),
+        ):
             trial.set_user_attr(key, value)
         for listener in listeners:
             listener.on_trial_end(trial, None, loss)
@@ -74,14 +84,16 @@ def real(listeners: list[Any], epochs: int) -> Callable[[optuna.Trial], float]:
     from stacksearch.objective import StackedLSTMObjective
 
     data = benchmarks.load("adding", length=10, n_train=128, n_val=64, n_test=64)
-    return StackedLSTMObjective(data, SearchSpace(depth=(1, 2), units=(4, 16)), epochs=epochs, batch_size=64,
-                                listeners=listeners)
+    return StackedLSTMObjective(
+        data, SearchSpace(depth=(1, 2), units=(4, 16)), epochs=epochs, batch_size=64, listeners=listeners
+    )
 
 
 def one_run(kind: str, tracking: bool, trials: int, epochs: int, folder: Path, tag: str) -> dict[str, float]:
     storage = open_storage(f"sqlite:///{folder / f'optuna-{tag}.db'}")
-    study = optuna.create_study(storage=storage, study_name=tag, direction="minimize",
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        storage=storage, study_name=tag, direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     study.set_user_attr("benchmark", {"name": "adding", "args": {"length": 10}})
     study.set_user_attr("baseline", 0.1667)
     tracker, setup_s, models, inside = None, 0.0, 0, [0.0]
@@ -102,8 +114,12 @@ def one_run(kind: str, tracking: bool, trials: int, epochs: int, folder: Path, t
         runs = tracker.client.search_runs([study.user_attrs["mlflow_experiment_id"]], max_results=5000)
         models = sum("stacksearch.model_uri" in r.data.tags for r in runs)
         assert len(runs) == trials + 1, f"expected {trials + 1} runs, found {len(runs)}"
-    return {"per_trial_ms": 1000 * elapsed / trials, "setup_s": setup_s, "models": models,
-            "inside_ms": 1000 * inside[0] / trials}
+    return {
+        "per_trial_ms": 1000 * elapsed / trials,
+        "setup_s": setup_s,
+        "models": models,
+        "inside_ms": 1000 * inside[0] / trials,
+    }
 
 
 class _Timed:
@@ -142,8 +158,13 @@ def measure(kind: str, trials: int, epochs: int, repeats: int) -> dict[str, floa
             setups.append(result["setup_s"])
             models.append(result["models"])
             inside.append(result["inside_ms"])
-    return {"off": statistics.median(off), "on": statistics.median(on), "setup": statistics.median(setups),
-            "models": statistics.median(models), "inside": statistics.median(inside)}
+    return {
+        "off": statistics.median(off),
+        "on": statistics.median(on),
+        "setup": statistics.median(setups),
+        "models": statistics.median(models),
+        "inside": statistics.median(inside),
+    }
 
 
 def main() -> None:
@@ -154,15 +175,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     kinds = ["scripted", "real"] if args.mode == "both" else [args.mode]
-    print("| objective | trials x epochs | tracking off (ms/trial) | tracking on (ms/trial) "
-          "| added (ms/trial) | inside tracker calls (ms/trial) | one-time setup (s) | models logged |")
+    print(
+        "| objective | trials x epochs | tracking off (ms/trial) | tracking on (ms/trial) "
+        "| added (ms/trial) | inside tracker calls (ms/trial) | one-time setup (s) | models logged |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         trials = args.trials or (30 if kind == "scripted" else 8)
         epochs = args.epochs or (10 if kind == "scripted" else 2)
         r = measure(kind, trials, epochs, args.repeats)
-        print(f"| {kind} | {trials} x {epochs} | {r['off']:.0f} | {r['on']:.0f} | {r['on'] - r['off']:.0f} "
-              f"| {r['inside']:.0f} | {r['setup']:.2f} | {r['models']:.0f} |", flush=True)
+        print(
+            f"| {kind} | {trials} x {epochs} | {r['off']:.0f} | {r['on']:.0f} | {r['on'] - r['off']:.0f} "
+            f"| {r['inside']:.0f} | {r['setup']:.2f} | {r['models']:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

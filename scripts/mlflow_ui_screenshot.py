@@ -94,16 +94,27 @@ def _chromium() -> str:
     raise SystemExit("Chromium is missing: apt-get install chromium")
 
 
-async def capture(url: str, parent: str, trials: list[str], out: Path, *, size: tuple[int, int] = (1500, 900),
-                  timeout: float = 120.0) -> None:
+async def capture(
+    url: str, parent: str, trials: list[str], out: Path, *, size: tuple[int, int] = (1500, 900), timeout: float = 120.0
+) -> None:
     """Open ``url``, expand run ``parent``, check ``trials`` are listed, save a PNG to ``out``."""
     import aiohttp
 
     port = _free_port()
     profile = tempfile.mkdtemp(prefix="chromium-")
-    command = [_chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--hide-scrollbars", f"--remote-debugging-port={port}", "--remote-allow-origins=*",
-               f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}", "about:blank"]
+    command = [
+        _chromium(),
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--remote-debugging-port={port}",
+        "--remote-allow-origins=*",
+        f"--user-data-dir={profile}",
+        f"--window-size={size[0]},{size[1]}",
+        "about:blank",
+    ]
     browser = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline, pages = time.monotonic() + 60, []
@@ -114,15 +125,22 @@ async def capture(url: str, parent: str, trials: list[str], out: Path, *, size: 
             if not pages and time.monotonic() > deadline:
                 raise RuntimeError("Chromium did not open its DevTools port")
             await asyncio.sleep(0.3)
-        async with aiohttp.ClientSession() as session, session.ws_connect(
-                pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws,
+        ):
             tools = DevTools(ws)
-            await tools.send("Emulation.setDeviceMetricsOverride",
-                             {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+            await tools.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False},
+            )
             await tools.send("Page.navigate", {"url": url})
-            await tools.wait_for(f"!!(document.body && document.body.innerText.includes({json.dumps(parent)})"
-                                 " && document.querySelector('button[data-component-id*=\"runnamecellrenderer\"]'))",
-                                 timeout, f"the parent run {parent!r}")
+            await tools.wait_for(
+                f"!!(document.body && document.body.innerText.includes({json.dumps(parent)})"
+                " && document.querySelector('button[data-component-id*=\"runnamecellrenderer\"]'))",
+                timeout,
+                f"the parent run {parent!r}",
+            )
             await tools.evaluate(_CLOSE_ASSISTANT)
             listed = " || ".join(f"document.body.innerText.includes({json.dumps(t)})" for t in trials)
             if await tools.evaluate(listed):
@@ -165,8 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="stacksearch-ui-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
-    config = load_config(Path(args.study_file), n_trials=args.n_trials,
-                         storage=f"sqlite:///{workdir / 'stacksearch.db'}", tracking_uri=tracking_uri)
+    config = load_config(
+        Path(args.study_file),
+        n_trials=args.n_trials,
+        storage=f"sqlite:///{workdir / 'stacksearch.db'}",
+        tracking_uri=tracking_uri,
+    )
     config.report.enabled = False
     started = time.monotonic()
     study = run_study(config)

@@ -20,8 +20,9 @@ __all__ = ["warn_moved", "forwarder"]
 
 def warn_moved(old: str, new: str) -> None:
     """Warn (DeprecationWarning, at the caller's caller) that ``old`` now lives at ``new``."""
-    warnings.warn(f"{old} is deprecated and will be removed in the next release: use {new}",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{old} is deprecated and will be removed in the next release: use {new}", DeprecationWarning, stacklevel=3
+    )
 
 
 def forwarder(old_module: str, homes: Mapping[str, str]) -> Callable[[str], object]:

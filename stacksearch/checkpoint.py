@@ -65,7 +65,7 @@ class Resume:
     state: dict[str, Any] = field(default_factory=dict)
     source_trial: int = -1
 
-    def restore_model(self, model: "keras.Model") -> None:
+    def restore_model(self, model: keras.Model) -> None:
         """Load the weights and, where shapes match, the optimizer state into ``model``."""
         model.set_weights(self.weights)
         optimizer = getattr(model, "optimizer", None)
@@ -77,8 +77,10 @@ class Resume:
         if len(variables) != len(self.optimizer) or any(
             tuple(v.shape) != a.shape for v, a in zip(variables, self.optimizer)
         ):
-            _log.warning("checkpoint of trial %d: optimizer state does not fit; resuming with fresh optimizer state",
-                         self.source_trial)
+            _log.warning(
+                "checkpoint of trial %d: optimizer state does not fit; resuming with fresh optimizer state",
+                self.source_trial,
+            )
             return
         for variable, value in zip(variables, self.optimizer):
             variable.assign(value)
@@ -87,7 +89,7 @@ class Resume:
 class TrialCheckpoint:
     """The checkpoints of one running trial (made by :meth:`CheckpointStore.for_trial`)."""
 
-    def __init__(self, store: "CheckpointStore", trial: optuna.Trial) -> None:
+    def __init__(self, store: CheckpointStore, trial: optuna.Trial) -> None:
         self.store, self.trial = store, trial
         self._current: str | None = None
         self.resumed_from: int | None = None
@@ -111,11 +113,17 @@ class TrialCheckpoint:
                     state = json.loads(str(arrays["state"]))
                     pick = lambda prefix: [arrays[f"{prefix}{i}"] for i in range(state[f"n_{prefix}"])]  # noqa: E731
                     resume = Resume(
-                        epoch=epoch, weights=pick("w"), optimizer=pick("o"),
-                        best_weights=pick("b") if state["n_b"] else None, state=state, source_trial=number,
+                        epoch=epoch,
+                        weights=pick("w"),
+                        optimizer=pick("o"),
+                        best_weights=pick("b") if state["n_b"] else None,
+                        state=state,
+                        source_trial=number,
                     )
             except (ArtifactNotFound, FileNotFoundError, OSError, KeyError, ValueError) as err:
-                _log.info("trial %d: checkpoint %s of trial %d unreadable (%s)", self.trial.number, artifact_id, number, err)
+                _log.info(
+                    "trial %d: checkpoint %s of trial %d unreadable (%s)", self.trial.number, artifact_id, number, err
+                )
                 continue
             self.resumed_from = epoch
             self._current = None
@@ -123,7 +131,7 @@ class TrialCheckpoint:
             return resume
         return None
 
-    def save(self, model: "keras.Model", epoch: int, state: dict[str, Any], best_weights: list | None) -> None:
+    def save(self, model: keras.Model, epoch: int, state: dict[str, Any], best_weights: list | None) -> None:
         """Upload the state after ``epoch`` (0-based) and drop the previous epoch's file."""
         weights = model.get_weights()
         optimizer = getattr(model, "optimizer", None)
@@ -140,8 +148,9 @@ class TrialCheckpoint:
             with tempfile.TemporaryDirectory(prefix="stacksearch-ckpt-") as tmp:
                 path = os.path.join(tmp, name)
                 np.savez(path, **arrays)
-                artifact_id = upload_artifact(artifact_store=self.store.artifact_store, file_path=path,
-                                              study_or_trial=self.trial)
+                artifact_id = upload_artifact(
+                    artifact_store=self.store.artifact_store, file_path=path, study_or_trial=self.trial
+                )
         except OSError as err:  # a full disk must not fail the trial: it just cannot resume
             _log.warning("trial %d: could not save the checkpoint of epoch %d: %s", self.trial.number, epoch, err)
             return
@@ -176,7 +185,7 @@ class CheckpointStore:
         self.artifact_store = FileSystemArtifactStore(self.folder)
 
     @classmethod
-    def for_config(cls, storage_url: str, folder: str | None = None) -> "CheckpointStore":
+    def for_config(cls, storage_url: str, folder: str | None = None) -> CheckpointStore:
         """``STACKSEARCH_ARTIFACTS`` > ``folder`` (``study.artifacts``) > beside the storage."""
         chosen = os.environ.get(ARTIFACTS_ENV) or folder
         return cls(chosen if chosen else default_folder(storage_url))

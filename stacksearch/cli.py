@@ -16,7 +16,8 @@ import signal
 import sys
 import threading
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -82,8 +83,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stacksearch.storage import mask_url
 
     config = load_config(
-        args.study_file, n_trials=args.n_trials, timeout=args.timeout, storage=args.storage,
-        study_name=args.study_name, backend=args.backend, seed=args.seed, tracking_uri=args.tracking_uri,
+        args.study_file,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        storage=args.storage,
+        study_name=args.study_name,
+        backend=args.backend,
+        seed=args.seed,
+        tracking_uri=args.tracking_uri,
     )
     if args.no_tracking:
         config.tracking.enabled = False
@@ -111,8 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     counts = trial_counts(study)
     finished = sum(counts[s] for s in FINISHED)
     _print_best(study, data.metric)
-    console.print(f"trials: {finished}/{config.study.n_trials} finished "
-                  f"({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)")
+    console.print(
+        f"trials: {finished}/{config.study.n_trials} finished "
+        f"({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)"
+    )
     console.print(f"storage: {mask_url(config.storage_url)}  study: {config.study_name}")
     if config.tracking.enabled:
         console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
@@ -222,8 +231,15 @@ def cmd_studies(args: argparse.Namespace) -> int:
             best_value = _format_value(best.values[0])
             attrs = best.user_attrs
             arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"
-        table.add_row(summary.study_name, count(TrialState.COMPLETE), count(TrialState.PRUNED),
-                      count(TrialState.FAIL), count(TrialState.RUNNING), best_value, arch)
+        table.add_row(
+            summary.study_name,
+            count(TrialState.COMPLETE),
+            count(TrialState.PRUNED),
+            count(TrialState.FAIL),
+            count(TrialState.RUNNING),
+            best_value,
+            arch,
+        )
     if not summaries:
         console.print(f"no studies in {mask_url(url)}")
     else:
@@ -251,8 +267,9 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
         if data.reference:
             notes.append(f"[{len(notes) + 1}] {name}: {data.reference.get('source', '')}")
             reference = f"{_format_value(data.reference.get('value'))} [{len(notes)}]"
-        table.add_row(name, data.task, f"{data.metric} ({data.direction[:3]})", shapes,
-                      _format_value(data.baseline), reference)
+        table.add_row(
+            name, data.task, f"{data.metric} ({data.direction[:3]})", shapes, _format_value(data.baseline), reference
+        )
     console.print(table)
     for note in notes:
         console.print(note, soft_wrap=True)
@@ -268,8 +285,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     uri = args.tracking_uri
     if uri is None and args.study_file is not None:
         uri = load_config(args.study_file).tracking_uri
-    serve_ui(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI, args.port,
-             echo=lambda text: console.print(text, soft_wrap=True, markup=False))
+    serve_ui(
+        uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI,
+        args.port,
+        echo=lambda text: console.print(text, soft_wrap=True, markup=False),
+    )
     return 0
 
 
@@ -290,7 +310,9 @@ def cmd_sync_mlflow(args: argparse.Namespace) -> int:
     study = optuna.load_study(study_name=args.study, storage=storage)
     tracker = MLflowTracker(tracking_uri=args.tracking_uri, experiment=args.experiment)
     result = sync_mlflow(study, tracker, kill_running=args.kill_running)
-    console.print(f"mlflow {mask_url(tracker.tracking_uri)}, study {args.study}: {result}", soft_wrap=True, markup=False)
+    console.print(
+        f"mlflow {mask_url(tracker.tracking_uri)}, study {args.study}: {result}", soft_wrap=True, markup=False
+    )
     return 0
 
 
@@ -303,9 +325,7 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stacksearch`` command."""
-    parser = argparse.ArgumentParser(
-        prog="stacksearch", description="How deep and how wide should a stacked LSTM be?"
-    )
+    parser = argparse.ArgumentParser(prog="stacksearch", description="How deep and how wide should a stacked LSTM be?")
     parser.add_argument("--version", action="version", version=f"stacksearch {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -316,14 +336,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     run.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
     run.add_argument("--study-name", help="study name (default: from the file)")
-    run.add_argument("--backend", choices=("auto", "tensorflow", "jax", "torch"),
-                     help="Keras backend (default auto: TensorFlow on CPU, JAX on a GPU; docs/performance.md)")
+    run.add_argument(
+        "--backend",
+        choices=("auto", "tensorflow", "jax", "torch"),
+        help="Keras backend (default auto: TensorFlow on CPU, JAX on a GPU; docs/performance.md)",
+    )
     run.add_argument("--seed", type=int, help="sampler and training seed")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
     run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
     run.add_argument("--no-report", action="store_true", help="do not write the report at the end")
-    run.add_argument("--workers", type=_positive_int, metavar="N",
-                     help="worker processes on this machine sharing the study (default: study.workers, 1)")
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes on this machine sharing the study (default: study.workers, 1)",
+    )
 
     studies = sub.add_parser("studies", help="list the studies in a storage")
     studies.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
@@ -352,8 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
     sync.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
     sync.add_argument("--experiment", help="MLflow experiment (default: the study name)")
-    sync.add_argument("--kill-running", action="store_true",
-                      help="end as KILLED the runs of trials still RUNNING (when no worker runs any more)")
+    sync.add_argument(
+        "--kill-running",
+        action="store_true",
+        help="end as KILLED the runs of trials still RUNNING (when no worker runs any more)",
+    )
     return parser
 
 

@@ -59,7 +59,7 @@ class StudySection(_Section):
         raise ValueError("give a number of trials (1 or more), auto or null")
 
     @model_validator(mode="after")
-    def _grace_after_heartbeat(self) -> "StudySection":
+    def _grace_after_heartbeat(self) -> StudySection:
         if self.grace_period <= self.heartbeat_interval:
             raise ValueError(
                 f"study.grace_period ({self.grace_period} s) must be longer than study.heartbeat_interval "
@@ -96,7 +96,7 @@ class DataSection(_Section):
     time_column: str | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "DataSection":
+    def _one_source(self) -> DataSection:
         if (self.path is None) == (self.csv is None):
             raise ValueError("give exactly one of data.path (.npz) or data.csv")
         if self.csv is not None and self.target is None:
@@ -133,10 +133,15 @@ class SpaceSection(_Section):
     def to_space(self) -> SearchSpace:
         """The validated :class:`SearchSpace`."""
         return SearchSpace(
-            depth=self.depth, units=self.units, width_mode=self.width_mode,
-            target_params=self.target_params, learning_rate=self.learning_rate,
-            dropout=self.dropout, batch_size=tuple(self.batch_size) if self.batch_size else None,
-            cell=tuple(self.cell), max_params=self.max_params,
+            depth=self.depth,
+            units=self.units,
+            width_mode=self.width_mode,
+            target_params=self.target_params,
+            learning_rate=self.learning_rate,
+            dropout=self.dropout,
+            batch_size=tuple(self.batch_size) if self.batch_size else None,
+            cell=tuple(self.cell),
+            max_params=self.max_params,
         )
 
 
@@ -183,7 +188,7 @@ class StudyConfig(_Section):
         return {"enabled": value} if isinstance(value, bool) else value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "StudyConfig":
+    def _one_source(self) -> StudyConfig:
         if (self.benchmark is None) == (self.data is None):
             raise ValueError("give exactly one of 'benchmark' (a built-in) or 'data' (your own arrays)")
         return self
@@ -267,7 +272,9 @@ def validate_config(raw: Any, source: str | None = None) -> StudyConfig:
             benchmarks.get(config.benchmark.name)
             benchmarks.check_args(config.benchmark.name, config.benchmark.args)
         except ConfigError as err:
-            raise ConfigError(f"{prefix}benchmark.name: {err}" if "unknown benchmark" in str(err) else f"{prefix}{err}") from None
+            raise ConfigError(
+                f"{prefix}benchmark.name: {err}" if "unknown benchmark" in str(err) else f"{prefix}{err}"
+            ) from None
     return config
 
 
@@ -304,8 +311,15 @@ def load_config(
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
     config = validate_config(raw, str(path))
     return apply_overrides(
-        config, env=os.environ if env is None else env, n_trials=n_trials, timeout=timeout,
-        storage=storage, study_name=study_name, backend=backend, seed=seed, tracking_uri=tracking_uri,
+        config,
+        env=os.environ if env is None else env,
+        n_trials=n_trials,
+        timeout=timeout,
+        storage=storage,
+        study_name=study_name,
+        backend=backend,
+        seed=seed,
+        tracking_uri=tracking_uri,
     )
 
 
@@ -320,9 +334,12 @@ def apply_overrides(config: StudyConfig, env: Any, **flags: Any) -> StudyConfig:
         flags,
     ]
     targets = {
-        "n_trials": ("study", "n_trials"), "timeout": ("study", "timeout"),
-        "storage": ("study", "storage"), "study_name": ("study", "name"),
-        "seed": ("study", "seed"), "backend": ("training", "backend"),
+        "n_trials": ("study", "n_trials"),
+        "timeout": ("study", "timeout"),
+        "storage": ("study", "storage"),
+        "study_name": ("study", "name"),
+        "seed": ("study", "seed"),
+        "backend": ("training", "backend"),
         "tracking_uri": ("tracking", "tracking_uri"),
     }
     origin = {"storage": "STACKSEARCH_STORAGE", "tracking_uri": "MLFLOW_TRACKING_URI", "backend": "KERAS_BACKEND"}

@@ -15,7 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -39,7 +40,9 @@ def best_per_depth(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTri
         if depth is None:
             continue
         current = best.get(depth)
-        if current is None or (trial.values[0] > current.values[0] if maximize else trial.values[0] < current.values[0]):
+        if current is None or (
+            trial.values[0] > current.values[0] if maximize else trial.values[0] < current.values[0]
+        ):
             best[depth] = trial
     ranked = sorted(best.values(), key=lambda t: t.values[0], reverse=maximize)
     return ranked[:top]
@@ -85,13 +88,22 @@ def confirm_study(
         values = []
         for index in range(seeds):
             objective = StackedLSTMObjective(
-                data, space, epochs=training.get("epochs", 10), batch_size=training.get("batch_size", 64),
-                patience=training.get("patience", 3), seed=SEED_OFFSET + index, prune=False,
+                data,
+                space,
+                epochs=training.get("epochs", 10),
+                batch_size=training.get("batch_size", 64),
+                patience=training.get("patience", 3),
+                seed=SEED_OFFSET + index,
+                prune=False,
             )
             value = objective(optuna.trial.FixedTrial(trial.params, number=0))
             values.append(float(value))
-        result = {"depth": trial.user_attrs.get("depth"), "widths": trial.user_attrs.get("widths"),
-                  "trial": trial.number, "values": values}
+        result = {
+            "depth": trial.user_attrs.get("depth"),
+            "widths": trial.user_attrs.get("widths"),
+            "trial": trial.number,
+            "values": values,
+        }
         results.append(result)
         if on_result is not None:
             on_result(result)

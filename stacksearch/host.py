@@ -45,8 +45,15 @@ def visible_gpus(env: Mapping[str, str] | None = None) -> list[str]:
     return [str(i) for i, line in enumerate(l for l in out.splitlines() if l.startswith("GPU "))]
 
 
-def worker_env(index: int, n_workers: int, *, cpus: int | None = None, gpus: Sequence[str] | None = None,
-               base: Mapping[str, str] | None = None, generation: int = 0) -> dict[str, str]:
+def worker_env(
+    index: int,
+    n_workers: int,
+    *,
+    cpus: int | None = None,
+    gpus: Sequence[str] | None = None,
+    base: Mapping[str, str] | None = None,
+    generation: int = 0,
+) -> dict[str, str]:
     """The environment of worker ``index`` of ``n_workers``: thread limits and its GPU.
 
     ``generation`` counts the processes that replaced this worker (``study.recycle_after``);

@@ -10,8 +10,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -75,6 +75,4 @@ def metric(name: str) -> Metric:
     try:
         return _METRICS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}"
-        ) from None
+        raise ConfigError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}") from None

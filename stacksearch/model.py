@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["build_stacked_lstm", "keras_metric", "released_traces"]
 
-__getattr__ = forwarder(__name__, dict.fromkeys(("select_backend", "resolve_backend", "auto_backend"), "stacksearch.backend"))
+__getattr__ = forwarder(
+    __name__, dict.fromkeys(("select_backend", "resolve_backend", "auto_backend"), "stacksearch.backend")
+)
 
 
 @contextlib.contextmanager
@@ -84,7 +86,7 @@ def _smape(y_true: Any, y_pred: Any) -> Any:
     return 100.0 * ops.mean(ops.where(denom == 0, 0.0, 2.0 * ops.abs(y_pred - y_true) / safe), axis=-1)
 
 
-def build_stacked_lstm(spec: ArchSpec, data: SequenceData, *, compile: bool = True) -> "keras.Model":
+def build_stacked_lstm(spec: ArchSpec, data: SequenceData, *, compile: bool = True) -> keras.Model:
     """A stacked recurrent model: every layer but the last returns its whole sequence.
 
     The last layer returns one vector for regression and classification, and a sequence

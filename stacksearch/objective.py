@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
 
@@ -36,7 +37,7 @@ class TrialListener(Protocol):
 
     def on_epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None: ...
 
-    def on_trial_end(self, trial: optuna.Trial, model: "keras.Model | None", value: float | None) -> None: ...
+    def on_trial_end(self, trial: optuna.Trial, model: keras.Model | None, value: float | None) -> None: ...
 
 
 class StackedLSTMObjective:
@@ -86,9 +87,9 @@ class StackedLSTMObjective:
         return (math.nan, math.nan) if self.multi_objective else math.nan
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
-        from stacksearch.model import released_traces
-
         import keras
+
+        from stacksearch.model import released_traces
 
         data = self.data
         trial.set_user_attr("width_mode", self.space.width_mode)
@@ -109,12 +110,13 @@ class StackedLSTMObjective:
         with released_traces():
             return self._train(trial, spec, n_params, seed)
 
-    def _train(self, trial: optuna.Trial, spec: ArchSpec, n_params: int,
-               seed: int | None) -> float | tuple[float, float]:
+    def _train(
+        self, trial: optuna.Trial, spec: ArchSpec, n_params: int, seed: int | None
+    ) -> float | tuple[float, float]:
+        import keras
+
         from stacksearch.model import build_stacked_lstm
         from stacksearch.train import fit_model, score_test
-
-        import keras
 
         data = self.data
         keras.backend.clear_session(free_memory=True)  # also collects garbage
@@ -132,9 +134,16 @@ class StackedLSTMObjective:
                     listener.on_epoch_end(trial, epoch, logs)
 
             result = fit_model(
-                model, data, epochs=self.epochs, batch_size=spec.batch_size or self.batch_size,
-                patience=self.patience, trial=trial, prune=self.prune, on_epoch_end=epoch_end,
-                verbose=self.verbose, checkpoint=checkpoint,
+                model,
+                data,
+                epochs=self.epochs,
+                batch_size=spec.batch_size or self.batch_size,
+                patience=self.patience,
+                trial=trial,
+                prune=self.prune,
+                on_epoch_end=epoch_end,
+                verbose=self.verbose,
+                checkpoint=checkpoint,
             )
         except Exception as err:  # noqa: BLE001 - only resource exhaustion fails one trial
             if type(err).__name__ in _OOM_NAMES or isinstance(err, MemoryError):

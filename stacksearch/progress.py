@@ -38,7 +38,7 @@ class StudyProgress:
         )
         self._task = self._progress.add_task("study", total=n_trials, completed=min(already, n_trials), best="-")
 
-    def __enter__(self) -> "StudyProgress":
+    def __enter__(self) -> StudyProgress:
         self._progress.start()
         return self
 

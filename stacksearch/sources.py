@@ -75,7 +75,12 @@ def load_data_section(section: DataSection, base_dir: str | Path) -> SequenceDat
     if section.csv is None or section.target is None:
         raise ConfigError("data: give data.path (.npz) or data.csv with data.target")
     return load_csv(
-        _resolve(section.csv, base_dir), target=section.target, features=section.features,
-        window=section.window, horizon=section.horizon, split=section.split,
-        time_column=section.time_column, metric=section.metric or "mse",
+        _resolve(section.csv, base_dir),
+        target=section.target,
+        features=section.features,
+        window=section.window,
+        horizon=section.horizon,
+        split=section.split,
+        time_column=section.time_column,
+        metric=section.metric or "mse",
     )

@@ -12,8 +12,8 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import optuna
 
@@ -132,23 +132,18 @@ class SearchSpace:
         if self.width_mode == "shared":
             widths = (trial.suggest_int("units", *self.units, log=self.units_log),) * depth
         elif self.width_mode == "per_layer":
-            widths = tuple(
-                trial.suggest_int(f"units_{i}", *self.units, log=self.units_log) for i in range(depth)
-            )
+            widths = tuple(trial.suggest_int(f"units_{i}", *self.units, log=self.units_log) for i in range(depth))
         else:
             target = trial.suggest_int("target_params", *self.target_params, log=True)
             widths = solve_iso_widths(cell, depth, target, n_features, n_outputs)
         learning_rate = trial.suggest_float("learning_rate", *self.learning_rate, log=True)
         dropout = trial.suggest_float("dropout", *self.dropout) if self.dropout else 0.0
-        batch_size = (
-            trial.suggest_categorical("batch_size", list(self.batch_size)) if self.batch_size else None
-        )
+        batch_size = trial.suggest_categorical("batch_size", list(self.batch_size)) if self.batch_size else None
         spec = ArchSpec(tuple(widths), learning_rate, cell, dropout, batch_size)
         n_params = spec.n_params(n_features, n_outputs)
         if self.max_params is not None and n_params > self.max_params:
             raise TrialRejected(
-                f"{n_params} parameters exceed max_params={self.max_params} "
-                f"(depth {depth}, widths {list(widths)})"
+                f"{n_params} parameters exceed max_params={self.max_params} (depth {depth}, widths {list(widths)})"
             )
         return spec
 

@@ -24,9 +24,10 @@ import copy
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import optuna
 import sqlalchemy
@@ -37,9 +38,18 @@ from sqlalchemy.exc import ArgumentError
 from stacksearch.exceptions import ConfigError, StorageError
 
 __all__ = [
-    "mask_url", "check_url", "open_storage", "is_sqlite", "sqlite_file", "add_stale_hook", "StaleTrialHandler", "fail_stale_trials",
+    "mask_url",
+    "check_url",
+    "open_storage",
+    "is_sqlite",
+    "sqlite_file",
+    "add_stale_hook",
+    "StaleTrialHandler",
+    "fail_stale_trials",
     "orphan_trial_ids",
-    "HEARTBEAT_INTERVAL", "GRACE_PERIOD", "SQLITE_BUSY_TIMEOUT",
+    "HEARTBEAT_INTERVAL",
+    "GRACE_PERIOD",
+    "SQLITE_BUSY_TIMEOUT",
 ]
 
 _log = logging.getLogger(__name__)
@@ -162,10 +172,13 @@ def fail_stale_trials(study: optuna.Study) -> None:
     grace = getattr(backend, "grace_period", None) or 2 * interval
     reasons = dict.fromkeys(find(study._study_id), f"worker lost: no heartbeat for {grace} s (killed or hung); retried")
     if isinstance(backend, optuna.storages.RDBStorage):
-        reasons.update(dict.fromkeys(
-            orphan_trial_ids(backend, study._study_id, 2 * grace),
-            f"worker lost: no heartbeat ever arrived in {2 * grace} s since the trial started "
-            "(killed while starting it); retried"))
+        reasons.update(
+            dict.fromkeys(
+                orphan_trial_ids(backend, study._study_id, 2 * grace),
+                f"worker lost: no heartbeat ever arrived in {2 * grace} s since the trial started "
+                "(killed while starting it); retried",
+            )
+        )
     failed: list[int] = []
     for trial_id, reason in reasons.items():
         try:
@@ -196,8 +209,12 @@ def orphan_trial_ids(storage: optuna.storages.RDBStorage, study_id: int, older_t
     query = (
         sqlalchemy.select(trials.c.trial_id)
         .select_from(trials.outerjoin(beats, beats.c.trial_id == trials.c.trial_id))
-        .where(trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING,
-               beats.c.trial_id.is_(None), trials.c.datetime_start < cutoff)
+        .where(
+            trials.c.study_id == study_id,
+            trials.c.state == TrialState.RUNNING,
+            beats.c.trial_id.is_(None),
+            trials.c.datetime_start < cutoff,
+        )
         .order_by(trials.c.trial_id)
     )
     with storage.engine.connect() as connection:
@@ -253,9 +270,13 @@ def open_storage(
     """
     check_url(url)
     if heartbeat and (int(heartbeat_interval) < 1 or (grace_period is not None and int(grace_period) < 1)):
-        raise ConfigError(f"heartbeat interval {heartbeat_interval} and grace period {grace_period} must be whole seconds >= 1")
+        raise ConfigError(
+            f"heartbeat interval {heartbeat_interval} and grace period {grace_period} must be whole seconds >= 1"
+        )
     sqlite = is_sqlite(url)
-    engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}} if sqlite else {"pool_pre_ping": True}
+    engine_kwargs: dict[str, Any] = (
+        {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}} if sqlite else {"pool_pre_ping": True}
+    )
     handler = StaleTrialHandler(max_retry=max_retry) if heartbeat else None
     try:
         with warnings.catch_warnings():
@@ -270,13 +291,14 @@ def open_storage(
     except ModuleNotFoundError as err:
         extra = _DRIVER_EXTRA.get(err.name or "", "postgres")
         raise StorageError(
-            f"storage {mask_url(url)}: database driver {err.name!r} is missing: "
-            f'pip install "stacksearch[{extra}]"'
+            f'storage {mask_url(url)}: database driver {err.name!r} is missing: pip install "stacksearch[{extra}]"'
         ) from None
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
         cause = getattr(err, "orig", None) or err.__cause__ or err
         reason = str(getattr(cause, "orig", cause)).strip().splitlines()[0]
-        raise StorageError(f"cannot open storage {mask_url(url)}: {reason}; is the server running and the URL right?") from None
+        raise StorageError(
+            f"cannot open storage {mask_url(url)}: {reason}; is the server running and the URL right?"
+        ) from None
     if sqlite_file(url) is not None:
         _serialize_sqlite(storage.engine)
     return storage

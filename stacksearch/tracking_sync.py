@@ -2,7 +2,10 @@
 
 from stacksearch._moved import forwarder
 
-__getattr__ = forwarder(__name__, {
-    **dict.fromkeys(("SyncResult", "sync_mlflow", "sync_trials"), "stacksearch.tracking.sync"),
-    **dict.fromkeys(("serve_ui", "stop_ui"), "stacksearch.tracking.ui"),
-})
+__getattr__ = forwarder(
+    __name__,
+    {
+        **dict.fromkeys(("SyncResult", "sync_mlflow", "sync_trials"), "stacksearch.tracking.sync"),
+        **dict.fromkeys(("serve_ui", "stop_ui"), "stacksearch.tracking.ui"),
+    },
+)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -49,9 +50,18 @@ def _targets(data: SequenceData, split: str) -> np.ndarray:
     return y[:, None] if data.task == "regression" and y.ndim == 1 else y
 
 
-def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximize: bool,
-                   patience: int | None, trial: optuna.Trial | None, prune: bool,
-                   on_epoch_end: EpochHook | None, checkpoint: Any = None) -> Any:
+def _make_callback(
+    keras_module: Any,
+    state: FitResult,
+    *,
+    monitor: str,
+    maximize: bool,
+    patience: int | None,
+    trial: optuna.Trial | None,
+    prune: bool,
+    on_epoch_end: EpochHook | None,
+    checkpoint: Any = None,
+) -> Any:
     class _TrialCallback(keras_module.callbacks.Callback):
         best_weights: list | None = None
         waited = 0
@@ -83,8 +93,12 @@ def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximiz
                     self.model.stop_training = True
             if checkpoint is not None:
                 seconds = state.train_seconds + time.perf_counter() - self.started
-                checkpoint.save(self.model, epoch, _fit_state(state, self.waited, self.model.stop_training, seconds),
-                                self.best_weights)
+                checkpoint.save(
+                    self.model,
+                    epoch,
+                    _fit_state(state, self.waited, self.model.stop_training, seconds),
+                    self.best_weights,
+                )
             if trial is not None and prune:
                 trial.report(value, epoch)
                 if trial.should_prune():
@@ -96,13 +110,28 @@ def _make_callback(keras_module: Any, state: FitResult, *, monitor: str, maximiz
 
 def _fit_state(state: FitResult, waited: int, stopped: bool, seconds: float) -> dict[str, Any]:
     """The JSON part of a checkpoint: what a resumed fit needs besides the weights."""
-    return {"history": state.history, "best_epoch": state.best_epoch, "best_value": state.best_value,
-            "epochs_trained": state.epochs_trained, "waited": waited, "stopped": bool(stopped),
-            "train_seconds": seconds}
+    return {
+        "history": state.history,
+        "best_epoch": state.best_epoch,
+        "best_value": state.best_value,
+        "epochs_trained": state.epochs_trained,
+        "waited": waited,
+        "stopped": bool(stopped),
+        "train_seconds": seconds,
+    }
 
 
-def _resume(checkpoint: Any, model: Any, state: FitResult, callback: Any, *, monitor: str,
-            trial: optuna.Trial | None, prune: bool, on_epoch_end: EpochHook | None) -> tuple[int, bool]:
+def _resume(
+    checkpoint: Any,
+    model: Any,
+    state: FitResult,
+    callback: Any,
+    *,
+    monitor: str,
+    trial: optuna.Trial | None,
+    prune: bool,
+    on_epoch_end: EpochHook | None,
+) -> tuple[int, bool]:
     """Restore a retried trial from its newest checkpoint: (first epoch to run, training done)."""
     resume = checkpoint.load()
     if resume is None:
@@ -123,7 +152,7 @@ def _resume(checkpoint: Any, model: Any, state: FitResult, callback: Any, *, mon
 
 
 def fit_model(
-    model: "keras.Model",
+    model: keras.Model,
     data: SequenceData,
     *,
     epochs: int,
@@ -149,21 +178,40 @@ def fit_model(
 
     state = FitResult()
     callback = _make_callback(
-        keras, state, monitor=monitor_key(data.metric),
+        keras,
+        state,
+        monitor=monitor_key(data.metric),
         maximize=get_metric(data.metric).direction == "maximize",
-        patience=patience, trial=trial, prune=prune, on_epoch_end=on_epoch_end, checkpoint=checkpoint,
+        patience=patience,
+        trial=trial,
+        prune=prune,
+        on_epoch_end=on_epoch_end,
+        checkpoint=checkpoint,
     )
     initial_epoch, done = 0, False
     if checkpoint is not None:
-        initial_epoch, done = _resume(checkpoint, model, state, callback, monitor=monitor_key(data.metric),
-                                      trial=trial, prune=prune, on_epoch_end=on_epoch_end)
+        initial_epoch, done = _resume(
+            checkpoint,
+            model,
+            state,
+            callback,
+            monitor=monitor_key(data.metric),
+            trial=trial,
+            prune=prune,
+            on_epoch_end=on_epoch_end,
+        )
     earlier_seconds = state.train_seconds
     start = time.perf_counter()
     if not done and initial_epoch < epochs:
         model.fit(
-            data.x_train, _targets(data, "train"),
+            data.x_train,
+            _targets(data, "train"),
             validation_data=(data.x_val, _targets(data, "val")),
-            epochs=epochs, batch_size=batch_size, callbacks=[callback], verbose=verbose, shuffle=True,
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=[callback],
+            verbose=verbose,
+            shuffle=True,
             initial_epoch=initial_epoch,
         )
     state.train_seconds = earlier_seconds + time.perf_counter() - start
@@ -172,7 +220,7 @@ def fit_model(
     return state
 
 
-def score_test(model: "keras.Model", data: SequenceData, batch_size: int) -> float | None:
+def score_test(model: keras.Model, data: SequenceData, batch_size: int) -> float | None:
     """The metric on the test split with the model's current weights (None without test data).
 
     Uses ``model.evaluate``, which reuses the validation step Keras already traced.

@@ -8,8 +8,19 @@ import sys
 from stacksearch._moved import forwarder, warn_moved
 
 _HOMES = {
-    **dict.fromkeys(("run_workers", "uses_worker_processes", "worker_command", "write_worker_config",
-                     "read_worker_config", "recycle_after", "RECYCLE_AFTER", "RECYCLE_EXIT"), "stacksearch.search.pool"),
+    **dict.fromkeys(
+        (
+            "run_workers",
+            "uses_worker_processes",
+            "worker_command",
+            "write_worker_config",
+            "read_worker_config",
+            "recycle_after",
+            "RECYCLE_AFTER",
+            "RECYCLE_EXIT",
+        ),
+        "stacksearch.search.pool",
+    ),
     **dict.fromkeys(("cpu_count", "visible_gpus", "worker_env", "WORKER_ENV"), "stacksearch.host"),
     **dict.fromkeys(("main", "_wait_for_exit", "_is_zombie"), "stacksearch.search.worker"),
 }

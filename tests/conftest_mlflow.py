@@ -15,9 +15,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 import pytest
@@ -54,16 +55,28 @@ class MlflowServer:
         except OSError:
             return False
 
-    def start(self, timeout: float = 180.0) -> "MlflowServer":
+    def start(self, timeout: float = 180.0) -> MlflowServer:
         command = [
-            sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", "1", "--backend-store-uri", f"sqlite:///{self.folder / 'server.db'}",
-            "--artifacts-destination", str(self.folder / "artifacts"),
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{self.folder / 'server.db'}",
+            "--artifacts-destination",
+            str(self.folder / "artifacts"),
         ]
         with open(self.log, "ab") as log:
             env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            cwd=self.folder, env=env)
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=env
+            )
         deadline = time.monotonic() + timeout
         while not self.healthy():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -167,8 +180,12 @@ def scripted_objective(listeners: list[Any], scripts: dict[int, Script] | None =
             for listener in listeners:
                 listener.on_epoch_end(trial, epoch, logs)
         best_epoch = min(range(len(script.losses)), key=lambda i: script.losses[i])
-        for key, value in (("epochs_trained", len(script.losses)), ("best_epoch", best_epoch),
-                           ("train_seconds", 0.01), ("history", history)):
+        for key, value in (
+            ("epochs_trained", len(script.losses)),
+            ("best_epoch", best_epoch),
+            ("train_seconds", 0.01),
+            ("history", history),
+        ):
             trial.set_user_attr(key, value)
         if script.end in ("prune", "fail"):
             trial.set_user_attr(f"{script.end}_reason", f"scripted {script.end} at epoch {len(script.losses) - 1}")
@@ -187,8 +204,9 @@ def scripted_objective(listeners: list[Any], scripts: dict[int, Script] | None =
 
 def new_study(folder: Path, name: str = "study") -> optuna.Study:
     """An Optuna study in SQLite with the study attributes the runner stores."""
-    study = optuna.create_study(storage=f"sqlite:///{folder / 'optuna.db'}", study_name=name,
-                                direction="minimize", load_if_exists=True)
+    study = optuna.create_study(
+        storage=f"sqlite:///{folder / 'optuna.db'}", study_name=name, direction="minimize", load_if_exists=True
+    )
     study.set_user_attr("benchmark", {"name": "adding", "args": {"length": 10}})
     study.set_user_attr("metric", "mse")
     study.set_user_attr("direction", "minimize")
@@ -264,7 +282,8 @@ def check_tree(client: Any, study: optuna.Study) -> RunTree:
             assert metrics["objective"] == pytest.approx(trial.value)
             assert metrics["n_params"] == trial.user_attrs["n_params"]
         else:
-            reason = next(trial.user_attrs[k] for k in ("reject_reason", "prune_reason", "fail_reason")
-                          if k in trial.user_attrs)
+            reason = next(
+                trial.user_attrs[k] for k in ("reject_reason", "prune_reason", "fail_reason") if k in trial.user_attrs
+            )
             assert tags["optuna.trial_reason"] == reason
     return tree

@@ -14,9 +14,10 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError

@@ -117,9 +117,18 @@ def load_mackey_glass(
             "one-step windowed forecast, so context rather than a target",
         }
     return forecast_windows(
-        series, window=window, horizon=horizon, split=split, metric=metric,
-        target_scaling="mean", columns=["x"], name="mackey_glass", reference=reference,
-        meta={"generator": {"tau": float(tau), "sample_step": float(sample_step), "n_points": int(n_points), "seed": seed}},
+        series,
+        window=window,
+        horizon=horizon,
+        split=split,
+        metric=metric,
+        target_scaling="mean",
+        columns=["x"],
+        name="mackey_glass",
+        reference=reference,
+        meta={
+            "generator": {"tau": float(tau), "sample_step": float(sample_step), "n_points": int(n_points), "seed": seed}
+        },
         where="benchmark mackey_glass",
     )
 
@@ -148,8 +157,14 @@ def load_sunspots(
     years = frame["YEAR"].to_numpy()
     values = frame["SUNACTIVITY"].to_numpy(dtype=np.float64)
     return forecast_windows(
-        values, window=window, horizon=horizon, split=split, metric=metric,
-        columns=["SUNACTIVITY"], name="sunspots", reference=None,
+        values,
+        window=window,
+        horizon=horizon,
+        split=split,
+        metric=metric,
+        columns=["SUNACTIVITY"],
+        name="sunspots",
+        reference=None,
         meta={"years": [int(years[0]), int(years[-1])], "source": "statsmodels.datasets.sunspots"},
         where="benchmark sunspots",
     )

@@ -49,8 +49,15 @@ def load_adding(
     rng = np.random.default_rng(seed)
     (xt, yt), (xv, yv), (xs, ys) = (adding_problem(n, length, rng) for n in sizes)
     return SequenceData(
-        xt, yt, xv, yv, xs, ys,
-        task="regression", metric="mse", name="adding",
+        xt,
+        yt,
+        xv,
+        yv,
+        xs,
+        ys,
+        task="regression",
+        metric="mse",
+        name="adding",
         baseline=1.0 / 6.0,
         reference={
             "value": 1.0 / 6.0,
@@ -60,7 +67,9 @@ def load_adding(
     )
 
 
-def copy_memory_task(n: int, delay: int, rng: np.random.Generator, n_symbols: int = 8, span: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def copy_memory_task(
+    n: int, delay: int, rng: np.random.Generator, n_symbols: int = 8, span: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
     """Copy-memory sequences: ``span`` symbols, ``delay`` blanks, a cue, then recall.
 
     Classes: 0 blank, 1..n_symbols symbols, n_symbols+1 the cue. Inputs are one-hot.
@@ -91,8 +100,16 @@ def load_copy_memory(
     (xt, yt), (xv, yv), (xs, ys) = (copy_memory_task(n, delay, rng) for n in sizes)
     baseline = 10 * np.log(8) / (delay + 20)
     return SequenceData(
-        xt, yt, xv, yv, xs, ys,
-        task="sequence_labelling", metric="cross_entropy", n_classes=10, name="copy_memory",
+        xt,
+        yt,
+        xv,
+        yv,
+        xs,
+        ys,
+        task="sequence_labelling",
+        metric="cross_entropy",
+        n_classes=10,
+        name="copy_memory",
         baseline=float(baseline),
         reference={"value": float(baseline), "source": "no-memory baseline 10 ln8 / (T+20)"},
     )

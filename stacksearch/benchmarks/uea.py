@@ -129,9 +129,18 @@ def load_uea(name: str, val_fraction: float = 0.25, seed: int = 0) -> SequenceDa
 
     majority = int(np.argmax(np.bincount(y_all[keep], minlength=len(classes))))
     return SequenceData(
-        x_train, y_all[keep], x_val, y_all[held], x_test, y_test,
-        task="classification", metric="accuracy", n_classes=len(classes), mask_value=mask_value,
-        name=name, reference=spec.reference,
+        x_train,
+        y_all[keep],
+        x_val,
+        y_all[held],
+        x_test,
+        y_test,
+        task="classification",
+        metric="accuracy",
+        n_classes=len(classes),
+        mask_value=mask_value,
+        name=name,
+        reference=spec.reference,
         meta={
             "source": f"aeon shipped {spec.problem}_TRAIN.ts / {spec.problem}_TEST.ts",
             "classes": classes,
@@ -153,7 +162,9 @@ def load_gunpoint(val_fraction: float = 0.25, seed: int = 0) -> SequenceData:
     return load_uea("gunpoint", val_fraction, seed)
 
 
-@register("italy_power_demand", "ItalyPowerDemand (UCR): 2 classes, length 24, 67/1029 split, accuracy", extra="benchmarks")
+@register(
+    "italy_power_demand", "ItalyPowerDemand (UCR): 2 classes, length 24, 67/1029 split, accuracy", extra="benchmarks"
+)
 def load_italy_power_demand(val_fraction: float = 0.25, seed: int = 0) -> SequenceData:
     """ItalyPowerDemand: winter or summer day from 24 hourly loads, 1 channel."""
     return load_uea("italy_power_demand", val_fraction, seed)
@@ -175,7 +186,11 @@ def load_japanese_vowels(val_fraction: float = 0.25, seed: int = 0) -> SequenceD
     return load_uea("japanese_vowels", val_fraction, seed)
 
 
-@register("basic_motions", "BasicMotions (UEA): 4 activities, 6 channels, length 100, 40/40 split, accuracy", extra="benchmarks")
+@register(
+    "basic_motions",
+    "BasicMotions (UEA): 4 activities, 6 channels, length 100, 40/40 split, accuracy",
+    extra="benchmarks",
+)
 def load_basic_motions(val_fraction: float = 0.25, seed: int = 0) -> SequenceData:
     """BasicMotions: accelerometer and gyroscope (6 channels, 100 steps), 4 activities."""
     return load_uea("basic_motions", val_fraction, seed)

@@ -13,8 +13,17 @@ from stacksearch.data.forecast import forecast_windows, split_bounds
 from stacksearch.data.prep import pad_sequences, stratified_split
 from stacksearch.data.sequence import TASKS, SequenceData
 
-__all__ = ["SequenceData", "TASKS", "load_npz", "load_csv", "forecast_windows", "split_bounds",
-           "stratified_split", "pad_sequences", "load_data_section"]
+__all__ = [
+    "SequenceData",
+    "TASKS",
+    "load_npz",
+    "load_csv",
+    "forecast_windows",
+    "split_bounds",
+    "stratified_split",
+    "pad_sequences",
+    "load_data_section",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -32,15 +32,12 @@ def load_npz(path: str | Path, task: str = "regression", **kwargs: Any) -> Seque
     needed = ["x_train", "y_train", "x_val", "y_val"]
     missing = [key for key in needed if key not in arrays]
     if missing:
-        raise DataError(
-            f"{path}: missing arrays {', '.join(missing)}; found {', '.join(sorted(arrays)) or 'none'}"
-        )
+        raise DataError(f"{path}: missing arrays {', '.join(missing)}; found {', '.join(sorted(arrays)) or 'none'}")
     extra = {k: arrays[k] for k in ("x_test", "y_test") if k in arrays}
     try:
         return SequenceData(**{k: arrays[k] for k in needed}, **extra, task=task, name=path.stem, **kwargs)
     except DataError as err:
         raise DataError(f"{path}: {err}") from None
-
 
 
 def _csv_column(frame: Any, column: str, path: Path) -> np.ndarray:
@@ -170,20 +167,28 @@ def load_csv(
 
             close = difflib.get_close_matches(column, frame.columns, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            raise DataError(
-                f"{path}: column {column!r} ({key}) not found; {hint}columns: {', '.join(frame.columns)}"
-            )
+            raise DataError(f"{path}: column {column!r} ({key}) not found; {hint}columns: {', '.join(frame.columns)}")
     if time_column is not None:
         if time_column in targets or time_column in extra:
             raise ConfigError(f"data.time_column {time_column!r} cannot also be a target or feature")
         _check_time(frame, time_column, path)
     if metric not in REGRESSION_METRICS:
-        raise ConfigError(f"data.metric {metric!r} does not fit a forecast; choose one of {', '.join(REGRESSION_METRICS)}")
+        raise ConfigError(
+            f"data.metric {metric!r} does not fit a forecast; choose one of {', '.join(REGRESSION_METRICS)}"
+        )
     if len(frame) == 0:
         raise DataError(f"{path}: the CSV file has a header but no rows")
     columns = targets + extra
     values = np.column_stack([_csv_column(frame, c, path) for c in columns])
     return forecast_windows(
-        values, targets=range(len(targets)), window=window, horizon=horizon, split=split,
-        metric=metric, columns=columns, name=path.stem, meta={"source": str(path)}, where=str(path),
+        values,
+        targets=range(len(targets)),
+        window=window,
+        horizon=horizon,
+        split=split,
+        metric=metric,
+        columns=columns,
+        name=path.stem,
+        meta={"source": str(path)},
+        where=str(path),
     )

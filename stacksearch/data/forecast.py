@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,7 @@ __all__ = ["split_bounds", "forecast_windows", "REGRESSION_METRICS"]
 REGRESSION_METRICS = ("mse", "mae", "smape")
 
 
-def split_bounds(
-    n_rows: int, split: Sequence[float], need: int, what: str = "series"
-) -> list[tuple[int, int]]:
+def split_bounds(n_rows: int, split: Sequence[float], need: int, what: str = "series") -> list[tuple[int, int]]:
     """Row ranges ``[start, stop)`` of the train, validation (and test) parts, in time order.
 
     A part of zero fraction is left out (only the test part may be). ``need`` is the rows
@@ -30,7 +27,13 @@ def split_bounds(
         [(0, 70), (70, 85), (85, 100)]
     """
     fractions = [float(f) for f in split]
-    if len(fractions) != 3 or min(fractions) < 0 or fractions[0] <= 0 or fractions[1] <= 0 or abs(sum(fractions) - 1) > 1e-6:
+    if (
+        len(fractions) != 3
+        or min(fractions) < 0
+        or fractions[0] <= 0
+        or fractions[1] <= 0
+        or abs(sum(fractions) - 1) > 1e-6
+    ):
         raise ConfigError(f"split {list(split)} must be three fractions (train, val, test) summing to 1")
     n_train = int(round(n_rows * fractions[0]))
     n_val = int(round(n_rows * fractions[1]))
@@ -152,7 +155,11 @@ def forecast_windows(
             "rows": {part: [int(a), int(b)] for part, (a, b) in zip(("train", "val", "test"), bounds)},
             "scaling": {
                 "inputs": {"mean": mean.tolist(), "std": std.tolist()},
-                "targets": {"kind": target_scaling, "shift": np.asarray(t_shift).tolist(), "scale": np.asarray(t_scale).tolist()},
+                "targets": {
+                    "kind": target_scaling,
+                    "shift": np.asarray(t_shift).tolist(),
+                    "scale": np.asarray(t_scale).tolist(),
+                },
             },
         },
         "baseline_kind": "persistence",
@@ -160,6 +167,11 @@ def forecast_windows(
         **(meta or {}),
     }
     return SequenceData(
-        *arrays, task="regression", metric=metric, name=name,
-        baseline=baselines["persistence"]["val"], reference=reference, meta=described,
+        *arrays,
+        task="regression",
+        metric=metric,
+        name=name,
+        baseline=baselines["persistence"]["val"],
+        reference=reference,
+        meta=described,
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -40,7 +38,9 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tupl
     return keep, held_out
 
 
-def pad_sequences(sequences: Sequence[np.ndarray], length: int | None = None, value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences: Sequence[np.ndarray], length: int | None = None, value: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Right-pad ``(steps, features)`` arrays into ``(cases, length, features)``; also the lengths.
 
     Example:

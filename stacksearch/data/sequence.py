@@ -12,14 +12,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stacksearch.exceptions import ConfigError, DataError
+from stacksearch.exceptions import DataError
 from stacksearch.metrics import metric as get_metric
 
 __all__ = ["SequenceData", "TASKS"]
@@ -98,9 +96,7 @@ class SequenceData:
         if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
             raise DataError(f"y_{split} contains non-numeric, NaN or infinite values")
         if self.task == "sequence_labelling" and y.shape[:2] != x.shape[:2]:
-            raise DataError(
-                f"y_{split} has shape {y.shape}; sequence labelling needs one label per step {x.shape[:2]}"
-            )
+            raise DataError(f"y_{split} has shape {y.shape}; sequence labelling needs one label per step {x.shape[:2]}")
         if self.task == "classification" and y.ndim != 1:
             raise DataError(f"y_{split} has shape {y.shape}; classification needs integer labels (cases,)")
         if self.task == "regression" and y.ndim not in (1, 2):
@@ -119,8 +115,7 @@ class SequenceData:
             self.n_classes = observed
         elif observed > self.n_classes:
             raise DataError(
-                f"labels go up to {observed - 1} but n_classes is {self.n_classes}; "
-                "labels must be 0..n_classes-1"
+                f"labels go up to {observed - 1} but n_classes is {self.n_classes}; labels must be 0..n_classes-1"
             )
         if self.n_classes < 2:
             raise DataError("classification needs at least two classes")

@@ -44,38 +44,62 @@ OPTUNA_MAJOR = 5  # Optuna 5 stores naive UTC datetimes (Optuna 4 stored naive l
 # Optuna's columns, typed plainly: enums are read as their names (how SQLAlchemy stores them).
 _META = MetaData()
 _TRIALS = Table(
-    "trials", _META,
-    Column("trial_id", Integer, primary_key=True), Column("number", Integer), Column("study_id", Integer),
-    Column("state", String), Column("datetime_start", DateTime), Column("datetime_complete", DateTime),
+    "trials",
+    _META,
+    Column("trial_id", Integer, primary_key=True),
+    Column("number", Integer),
+    Column("study_id", Integer),
+    Column("state", String),
+    Column("datetime_start", DateTime),
+    Column("datetime_complete", DateTime),
 )
 _PARAMS = Table(
-    "trial_params", _META,
-    Column("param_id", Integer, primary_key=True), Column("trial_id", Integer), Column("param_name", String),
-    Column("param_value", Float), Column("distribution_json", Text),
+    "trial_params",
+    _META,
+    Column("param_id", Integer, primary_key=True),
+    Column("trial_id", Integer),
+    Column("param_name", String),
+    Column("param_value", Float),
+    Column("distribution_json", Text),
 )
 _VALUES = Table(
-    "trial_values", _META,
-    Column("trial_value_id", Integer, primary_key=True), Column("trial_id", Integer), Column("objective", Integer),
-    Column("value", Float), Column("value_type", String),
+    "trial_values",
+    _META,
+    Column("trial_value_id", Integer, primary_key=True),
+    Column("trial_id", Integer),
+    Column("objective", Integer),
+    Column("value", Float),
+    Column("value_type", String),
 )
 _INTERMEDIATE = Table(
-    "trial_intermediate_values", _META,
-    Column("trial_intermediate_value_id", Integer, primary_key=True), Column("trial_id", Integer),
-    Column("step", Integer), Column("intermediate_value", Float), Column("intermediate_value_type", String),
+    "trial_intermediate_values",
+    _META,
+    Column("trial_intermediate_value_id", Integer, primary_key=True),
+    Column("trial_id", Integer),
+    Column("step", Integer),
+    Column("intermediate_value", Float),
+    Column("intermediate_value_type", String),
 )
 _USER_ATTRS = Table(
-    "trial_user_attributes", _META,
-    Column("trial_user_attribute_id", Integer, primary_key=True), Column("trial_id", Integer),
-    Column("key", String), Column("value_json", Text),
+    "trial_user_attributes",
+    _META,
+    Column("trial_user_attribute_id", Integer, primary_key=True),
+    Column("trial_id", Integer),
+    Column("key", String),
+    Column("value_json", Text),
 )
 _SYSTEM_ATTRS = Table(
-    "trial_system_attributes", _META,
-    Column("trial_system_attribute_id", Integer, primary_key=True), Column("trial_id", Integer),
-    Column("key", String), Column("value_json", Text),
+    "trial_system_attributes",
+    _META,
+    Column("trial_system_attribute_id", Integer, primary_key=True),
+    Column("trial_id", Integer),
+    Column("key", String),
+    Column("value_json", Text),
 )
 _ALEMBIC = Table("alembic_version", _META, Column("version_num", String, primary_key=True))
-_VERSION_INFO = Table("version_info", _META, Column("version_info_id", Integer, primary_key=True),
-                      Column("schema_version", Integer))
+_VERSION_INFO = Table(
+    "version_info", _META, Column("version_info_id", Integer, primary_key=True), Column("schema_version", Integer)
+)
 
 # TrialValueType / TrialIntermediateValueType names; None: the finite value is in the value column.
 _SPECIAL = {"FINITE": None, "INF_POS": math.inf, "INF_NEG": -math.inf, "NAN": math.nan}
@@ -127,8 +151,10 @@ def read_trials(study: optuna.Study) -> list[FrozenTrial] | None:
 def _read(connection: sqlalchemy.Connection, study_id: int) -> list[FrozenTrial]:
     ids = select(_TRIALS.c.trial_id).where(_TRIALS.c.study_id == study_id).scalar_subquery()
     trials = {
-        row.trial_id: _Trial(row) for row in connection.execute(
-            select(_TRIALS).where(_TRIALS.c.study_id == study_id).order_by(_TRIALS.c.trial_id)).all()
+        row.trial_id: _Trial(row)
+        for row in connection.execute(
+            select(_TRIALS).where(_TRIALS.c.study_id == study_id).order_by(_TRIALS.c.trial_id)
+        ).all()
     }
 
     def rows(table: Table, *columns: Column) -> Any:
@@ -137,8 +163,9 @@ def _read(connection: sqlalchemy.Connection, study_id: int) -> list[FrozenTrial]
         return connection.execute(query).all()  # fetchall: much faster than row by row
 
     distributions: dict[str, BaseDistribution] = {}
-    for trial_id, name, internal, text in rows(_PARAMS, _PARAMS.c.param_name, _PARAMS.c.param_value,
-                                                _PARAMS.c.distribution_json):
+    for trial_id, name, internal, text in rows(
+        _PARAMS, _PARAMS.c.param_name, _PARAMS.c.param_value, _PARAMS.c.distribution_json
+    ):
         if (trial := trials.get(trial_id)) is not None:
             dist = distributions.get(text)
             if dist is None:
@@ -148,8 +175,9 @@ def _read(connection: sqlalchemy.Connection, study_id: int) -> list[FrozenTrial]
     for trial_id, objective, value, kind in rows(_VALUES, _VALUES.c.objective, _VALUES.c.value, _VALUES.c.value_type):
         if (trial := trials.get(trial_id)) is not None:
             trial.values.append((objective, _float(value, kind)))
-    for trial_id, step, value, kind in rows(_INTERMEDIATE, _INTERMEDIATE.c.step, _INTERMEDIATE.c.intermediate_value,
-                                            _INTERMEDIATE.c.intermediate_value_type):
+    for trial_id, step, value, kind in rows(
+        _INTERMEDIATE, _INTERMEDIATE.c.step, _INTERMEDIATE.c.intermediate_value, _INTERMEDIATE.c.intermediate_value_type
+    ):
         if (trial := trials.get(trial_id)) is not None:
             trial.intermediate[step] = _float(value, kind)
     for trial_id, key, text in rows(_USER_ATTRS, _USER_ATTRS.c.key, _USER_ATTRS.c.value_json):

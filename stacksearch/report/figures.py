@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm, Normalize
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -96,10 +96,23 @@ def heatmap_figure(data: StudyData) -> Figure | None:
         if r.best_value is not None:
             grid[i, j] = r.best_value
         text = f"{number(r.best_value, 3)}\nmed {number(r.median_value, 3)}\n{r.n_complete}/{r.n_trials}"
-        ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black",
-                bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1})
-    image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", origin="lower",
-                      cmap="viridis_r" if data.minimize else "viridis", norm=_norm(grid))
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black",
+            bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0, "pad": 1},
+        )
+    image = ax.imshow(
+        np.ma.masked_invalid(grid),
+        aspect="auto",
+        origin="lower",
+        cmap="viridis_r" if data.minimize else "viridis",
+        norm=_norm(grid),
+    )
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(depths)), [str(d) for d in depths])
     ax.set_xlabel("width (units per layer)")
@@ -120,10 +133,18 @@ def iso_params_figure(data: StudyData) -> Figure | None:
     colors = _depth_colors(list(fronts))
     for depth, front in fronts.items():
         points = [r for r in data.scored if r.depth == depth and r.n_params]
-        ax.scatter([r.n_params for r in points], [r.value for r in points], s=10, alpha=0.35,
-                   color=colors[depth], linewidths=0)
-        ax.plot([p.n_params for p in front], [p.value for p in front], marker="o", markersize=4,
-                drawstyle="steps-post", color=colors[depth], label=f"depth {depth}")
+        ax.scatter(
+            [r.n_params for r in points], [r.value for r in points], s=10, alpha=0.35, color=colors[depth], linewidths=0
+        )
+        ax.plot(
+            [p.n_params for p in front],
+            [p.value for p in front],
+            marker="o",
+            markersize=4,
+            drawstyle="steps-post",
+            color=colors[depth],
+            label=f"depth {depth}",
+        )
     if data.baseline is not None:
         ax.axhline(data.baseline, color="grey", linestyle="--", linewidth=1, label="trivial baseline")
     ax.set_xscale("log")
@@ -144,8 +165,15 @@ def cost_figure(data: StudyData, cost: Sequence[CostRow]) -> Figure:
     timed = [r for r in data.trials if r.depth is not None and r.n_params and r.seconds and not r.rejected]
     for row in cost:
         points = [r for r in timed if r.depth == row.depth]
-        left.scatter([r.n_params for r in points], [r.seconds for r in points], s=10, alpha=0.4,
-                     color=colors[row.depth], label=f"depth {row.depth}", linewidths=0)
+        left.scatter(
+            [r.n_params for r in points],
+            [r.seconds for r in points],
+            s=10,
+            alpha=0.4,
+            color=colors[row.depth],
+            label=f"depth {row.depth}",
+            linewidths=0,
+        )
     if timed:
         left.set_xscale("log")
         left.set_yscale("log")
@@ -154,8 +182,12 @@ def cost_figure(data: StudyData, cost: Sequence[CostRow]) -> Figure:
     left.set_ylabel("training seconds (log)")
     x = np.arange(len(cost))
     bottom = np.zeros(len(cost))
-    for field, color in (("n_complete", "tab:green"), ("n_pruned", "tab:orange"),
-                         ("n_rejected", "tab:grey"), ("n_failed", "tab:red")):
+    for field, color in (
+        ("n_complete", "tab:green"),
+        ("n_pruned", "tab:orange"),
+        ("n_rejected", "tab:grey"),
+        ("n_failed", "tab:red"),
+    ):
         counts = np.array([getattr(row, field) for row in cost], dtype=float)
         right.bar(x, counts, bottom=bottom, color=color, label=field[2:])
         bottom += counts
@@ -173,7 +205,10 @@ def curves_figure(data: StudyData, curves: LearningCurves) -> Figure | None:
         return None
     figure = Figure(figsize=(10, 4))
     axes = figure.subplots(1, 2, sharey=True)
-    for ax, group, title in ((axes[0], curves.top, "top trials"), (axes[1], curves.best_per_depth, "best trial per depth")):
+    for ax, group, title in (
+        (axes[0], curves.top, "top trials"),
+        (axes[1], curves.best_per_depth, "best trial per depth"),
+    ):
         for curve in group:
             ax.plot(curve.steps, curve.values, marker=".", markersize=3, label=_curve_label(curve))
         ax.set_title(title, fontsize=9)
@@ -282,8 +317,15 @@ def confirmation_figure(data: StudyData, summary: ConfirmationSummary) -> Figure
     for i, row in enumerate(rows):
         ax.scatter([i] * len(row.values), row.values, color="grey", s=12, zorder=2)
         if row.low is not None:
-            ax.errorbar(i, row.mean, yerr=[[row.mean - row.low], [row.high - row.mean]], fmt="o",
-                        color="tab:blue", capsize=5, zorder=3)
+            ax.errorbar(
+                i,
+                row.mean,
+                yerr=[[row.mean - row.low], [row.high - row.mean]],
+                fmt="o",
+                color="tab:blue",
+                capsize=5,
+                zorder=3,
+            )
         else:
             ax.plot(i, row.mean, "o", color="tab:blue")
     ax.set_xticks(range(len(rows)), [architecture(r.depth, r.widths) for r in rows], fontsize=8)

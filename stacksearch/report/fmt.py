@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["number", "architecture", "duration", "interval"]
 

@@ -15,8 +15,8 @@ Example:
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from html import escape
-from typing import Mapping
 
 from stacksearch.report import views
 from stacksearch.report.analysis import Analysis
@@ -56,7 +56,9 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         "<h2>Verdict</h2>",
         '<div class="verdict">',
         f'<p class="summary">{escape(a.verdict.sentence)}</p>',
-        "<ul>", *(f"<li>{escape(line)}</li>" for line in a.verdict.lines), "</ul></div>",
+        "<ul>",
+        *(f"<li>{escape(line)}</li>" for line in a.verdict.lines),
+        "</ul></div>",
         "<h2>Depth &times; width</h2>",
         _figure(f, "heatmap", "Best score per depth and width; text: best, median, completed/finished trials."),
         _table(views.depth_width_view(a)),

@@ -29,9 +29,10 @@ from __future__ import annotations
 import random
 import re
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
@@ -74,7 +75,14 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
     data = as_data(study)
     records = [r for r in data.scored if r.depth is not None and r.widths]
     if len(records) < 2:
-        return Importances({}, None, len(records), 0, (), ("Importances not computed: fewer than two scored trials with a known depth and width.",))
+        return Importances(
+            {},
+            None,
+            len(records),
+            0,
+            (),
+            ("Importances not computed: fewer than two scored trials with a known depth and width.",),
+        )
     distributions, dropped = _distributions(records)
     if not distributions:
         return Importances({}, None, len(records), 0, dropped, ("Importances not computed: no parameter varied.",))
@@ -86,7 +94,9 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
     sample = random.Random(seed).sample(trials, max_fanova_trials) if len(trials) > max_fanova_trials else trials
     notes = []
     try:
-        fanova: dict[str, float] | None = _evaluate(sample, FanovaImportanceEvaluator(n_trees=32, max_depth=6, seed=seed))
+        fanova: dict[str, float] | None = _evaluate(
+            sample, FanovaImportanceEvaluator(n_trees=32, max_depth=6, seed=seed)
+        )
     except ImportError:
         fanova = None
         notes.append("fANOVA cross-check skipped: it needs scikit-learn (pip install scikit-learn).")

@@ -114,8 +114,16 @@ def band_winners(study: StudyLike, factor: float = 2.0) -> list[BandWinner]:
         rivals = [r for r in rows if r.params_low == row.params_low and r.depth != row.depth]
         second = min(rivals, key=lambda r: (r.best_value if data.minimize else -r.best_value, r.depth))
         winners.append(
-            BandWinner(row.params_low, row.params_high, row.depth, row.best_value, row.best_trial,
-                       second.depth, second.best_value, len(rivals) + 1)
+            BandWinner(
+                row.params_low,
+                row.params_high,
+                row.depth,
+                row.best_value,
+                row.best_trial,
+                second.depth,
+                second.best_value,
+                len(rivals) + 1,
+            )
         )
     return winners
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from optuna.trial import TrialState
 
@@ -344,7 +344,9 @@ def headline(study: StudyLike) -> Headline:
         n_rejected=states["REJECTED"],
         n_failed=states["FAIL"],
         n_running=states["RUNNING"] + states["WAITING"],
-        train_seconds=sum(r.seconds for r in data.trials if r.seconds is not None and r.state in FINISHED and not r.rejected),
+        train_seconds=sum(
+            r.seconds for r in data.trials if r.seconds is not None and r.state in FINISHED and not r.rejected
+        ),
         wall_seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else None,
     )
 

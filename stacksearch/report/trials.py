@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Union
 
 import optuna
 from optuna.study import StudyDirection

@@ -123,21 +123,34 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
     thin = [r for r in rows if r.n_complete < min_trials]
     if thin:
         listed = ", ".join(f"depth {r.depth} ({r.n_complete})" for r in thin)
-        return "too thin", None, lead.depth, (
-            f"Too few trials to call a depth: {listed} completed fewer than {min_trials} trials; "
-            f"depth {lead.depth} leads for now."
+        return (
+            "too thin",
+            None,
+            lead.depth,
+            (
+                f"Too few trials to call a depth: {listed} completed fewer than {min_trials} trials; "
+                f"depth {lead.depth} leads for now."
+            ),
         )
     lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {interval(lead.top_low, lead.top_high)})"
     overlapping = [r for r in ranked[1:] if _overlap(lead, r)]
     if overlapping:
         others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high)}" for r in overlapping)
-        return "overlap", None, lead.depth, (
-            f"No clear winner: {lead_text} leads, but its 95% interval overlaps {others}."
+        return (
+            "overlap",
+            None,
+            lead.depth,
+            (f"No clear winner: {lead_text} leads, but its 95% interval overlaps {others}."),
         )
     second = ranked[1]
-    return "winner", lead.depth, lead.depth, (
-        f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
-        f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
+    return (
+        "winner",
+        lead.depth,
+        lead.depth,
+        (
+            f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
+            f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
+        ),
     )
 
 
@@ -159,10 +172,7 @@ def _overlap(a: DepthRow, b: DepthRow) -> bool:
 def _band_line(data: StudyData, winner: int | None) -> str:
     winners = band_winners(data)
     if not winners:
-        return (
-            "No factor-2 parameter band holds two depths, so depths cannot be compared at matched "
-            "parameter counts."
-        )
+        return "No factor-2 parameter band holds two depths, so depths cannot be compared at matched parameter counts."
     wins = Counter(w.depth for w in winners)
     tally = ", ".join(f"depth {d} wins {n}" for d, n in sorted(wins.items(), key=lambda kv: (-kv[1], kv[0])))
     line = f"At matched parameter counts ({len(winners)} factor-2 bands hold two or more depths): {tally}."

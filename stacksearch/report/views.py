@@ -49,8 +49,11 @@ def headline_view(a: Analysis) -> View:
         ["literature reference", reference],
         ["metric", metric],
         ["benchmark", h.benchmark or "-"],
-        ["trials", f"{h.n_complete} completed, {h.n_pruned} pruned, {h.n_rejected} rejected, "
-                   f"{h.n_failed} failed, {h.n_running} running"],
+        [
+            "trials",
+            f"{h.n_complete} completed, {h.n_pruned} pruned, {h.n_rejected} rejected, "
+            f"{h.n_failed} failed, {h.n_running} running",
+        ],
         ["compute", f"{duration(h.train_seconds)} training in total, {duration(h.wall_seconds)} wall clock"],
     ]
     if h.multi_objective:
@@ -62,8 +65,16 @@ def depth_width_view(a: Analysis) -> View:
     """The depth x width table (the CSV's columns)."""
     headers = ["depth", "width", "trials", "completed", "best", "median", "best trial", "median parameters"]
     rows = [
-        [str(r.depth), r.width, str(r.n_trials), str(r.n_complete), number(r.best_value),
-         number(r.median_value), _trial(r.best_trial), number(r.median_n_params)]
+        [
+            str(r.depth),
+            r.width,
+            str(r.n_trials),
+            str(r.n_complete),
+            number(r.best_value),
+            number(r.median_value),
+            _trial(r.best_trial),
+            number(r.median_n_params),
+        ]
         for r in a.depth_width
     ]
     return headers, rows
@@ -71,12 +82,27 @@ def depth_width_view(a: Analysis) -> View:
 
 def depths_view(a: Analysis) -> View:
     """One row per depth: best, median and the interval over its best trials."""
-    headers = ["depth", "completed", "best", "best trial", "best architecture", "median",
-               "mean of best 5", "95% interval"]
+    headers = [
+        "depth",
+        "completed",
+        "best",
+        "best trial",
+        "best architecture",
+        "median",
+        "mean of best 5",
+        "95% interval",
+    ]
     rows = [
-        [str(r.depth), str(r.n_complete), number(r.best_value), _trial(r.best_trial),
-         architecture(r.depth, r.best_widths), number(r.median_value), f"{number(r.top_mean)} ({r.top_n})",
-         interval(r.top_low, r.top_high)]
+        [
+            str(r.depth),
+            str(r.n_complete),
+            number(r.best_value),
+            _trial(r.best_trial),
+            architecture(r.depth, r.best_widths),
+            number(r.median_value),
+            f"{number(r.top_mean)} ({r.top_n})",
+            interval(r.top_low, r.top_high),
+        ]
         for r in a.depths
     ]
     return headers, rows
@@ -92,7 +118,9 @@ def bands_view(a: Analysis) -> View:
         row = [f"{number(low)}-{number(high - 1)}"]
         for depth in depths:
             cell = cells.get((low, depth))
-            row.append("" if cell is None else f"{'*' if cell.winner else ''}{number(cell.best_value)} ({cell.n_complete})")
+            row.append(
+                "" if cell is None else f"{'*' if cell.winner else ''}{number(cell.best_value)} ({cell.n_complete})"
+            )
         rows.append(row)
     return ["parameters", *(f"depth {d}" for d in depths)], rows
 
@@ -116,13 +144,35 @@ def importance_view(a: Analysis) -> View:
 
 def cost_view(a: Analysis) -> View:
     """Compute per depth."""
-    headers = ["depth", "trials", "completed", "pruned", "rejected", "failed", "pruned share",
-               "median epochs", "median seconds", "total", "median s/epoch", "median parameters"]
+    headers = [
+        "depth",
+        "trials",
+        "completed",
+        "pruned",
+        "rejected",
+        "failed",
+        "pruned share",
+        "median epochs",
+        "median seconds",
+        "total",
+        "median s/epoch",
+        "median parameters",
+    ]
     rows = [
-        [str(r.depth), str(r.n_trials), str(r.n_complete), str(r.n_pruned), str(r.n_rejected), str(r.n_failed),
-         "-" if r.pruned_share is None else f"{r.pruned_share:.0%}", number(r.median_epochs, 3),
-         number(r.median_seconds, 3), duration(r.total_seconds), number(r.median_seconds_per_epoch, 3),
-         number(r.median_n_params)]
+        [
+            str(r.depth),
+            str(r.n_trials),
+            str(r.n_complete),
+            str(r.n_pruned),
+            str(r.n_rejected),
+            str(r.n_failed),
+            "-" if r.pruned_share is None else f"{r.pruned_share:.0%}",
+            number(r.median_epochs, 3),
+            number(r.median_seconds, 3),
+            duration(r.total_seconds),
+            number(r.median_seconds_per_epoch, 3),
+            number(r.median_n_params),
+        ]
         for r in a.cost
     ]
     return headers, rows
@@ -138,8 +188,15 @@ def reasons_view(a: Analysis) -> View:
 def confirmation_view(a: Analysis) -> View:
     """Each retrained architecture's seeds, mean and 95% interval."""
     rows = [
-        [str(r.depth), architecture(r.depth, r.widths), _trial(r.trial), str(len(r.values)), str(r.n_failed),
-         number(r.mean), interval(r.low, r.high)]
+        [
+            str(r.depth),
+            architecture(r.depth, r.widths),
+            _trial(r.trial),
+            str(len(r.values)),
+            str(r.n_failed),
+            number(r.mean),
+            interval(r.low, r.high),
+        ]
         for r in (a.confirmation.rows if a.confirmation else ())
     ]
     return ["depth", "architecture", "search trial", "seeds", "failed seeds", "mean", "95% interval"], rows
@@ -148,8 +205,13 @@ def confirmation_view(a: Analysis) -> View:
 def welch_view(a: Analysis) -> View:
     """Welch tests of the best retrained depth against each other depth."""
     rows = [
-        [f"{t.best_depth} vs {t.other_depth}", number(t.difference), number(t.statistic, 3),
-         number(t.p_value, 3), "yes" if t.significant else "no"]
+        [
+            f"{t.best_depth} vs {t.other_depth}",
+            number(t.difference),
+            number(t.statistic, 3),
+            number(t.p_value, 3),
+            "yes" if t.significant else "no",
+        ]
         for t in (a.confirmation.tests if a.confirmation else ())
     ]
     return ["depths", "difference of means", "t", "p", "p < 0.05"], rows

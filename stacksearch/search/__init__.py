@@ -10,6 +10,19 @@ from stacksearch.search.loop import FINISHED, run_study, trial_counts
 from stacksearch.search.pool import RECYCLE_AFTER, RECYCLE_EXIT, recycle_after, run_workers, uses_worker_processes
 from stacksearch.search.setup import grid_for, make_pruner, make_sampler, prepare_study, sampler_seed, startup_trials
 
-__all__ = ["run_study", "trial_counts", "FINISHED", "run_workers", "uses_worker_processes", "recycle_after",
-           "RECYCLE_AFTER", "RECYCLE_EXIT", "make_sampler", "make_pruner", "prepare_study", "sampler_seed",
-           "startup_trials", "grid_for"]
+__all__ = [
+    "run_study",
+    "trial_counts",
+    "FINISHED",
+    "run_workers",
+    "uses_worker_processes",
+    "recycle_after",
+    "RECYCLE_AFTER",
+    "RECYCLE_EXIT",
+    "make_sampler",
+    "make_pruner",
+    "prepare_study",
+    "sampler_seed",
+    "startup_trials",
+    "grid_for",
+]

@@ -64,7 +64,8 @@ class _TargetGuard:
         try:
             trial.set_user_attr("worker", worker_label())
             ahead = sum(
-                1 for t in trial.study.get_trials(deepcopy=False)
+                1
+                for t in trial.study.get_trials(deepcopy=False)
                 if t.number < trial.number and t.state != TrialState.FAIL
             )
             if ahead >= self.n_trials:
@@ -111,13 +112,22 @@ def run_study(
         )
     study = prepare_study(config, data, space)
     if tracker is not None:
-        tracker.setup(study, space=config.space.model_dump(mode="json"),
-                      benchmark=study.user_attrs.get("benchmark"), config=config.model_dump(mode="json"))
+        tracker.setup(
+            study,
+            space=config.space.model_dump(mode="json"),
+            benchmark=study.user_attrs.get("benchmark"),
+            config=config.model_dump(mode="json"),
+        )
         add_stale_hook(study._storage, tracker)  # a dead worker's trial: its run ends FAILED
     objective = StackedLSTMObjective(
-        data, space, epochs=config.training.epochs, batch_size=config.training.batch_size,
-        patience=config.training.patience, seed=config.study.seed,
-        multi_objective=config.study.multi_objective, listeners=[tracker] if tracker else [],
+        data,
+        space,
+        epochs=config.training.epochs,
+        batch_size=config.training.batch_size,
+        patience=config.training.patience,
+        seed=config.study.seed,
+        multi_objective=config.study.multi_objective,
+        listeners=[tracker] if tracker else [],
         checkpoints=_checkpoints(config),
     )
     guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
@@ -152,8 +162,14 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
-          callbacks: list[Callback], stop: threading.Event, max_trials: int | None = None) -> None:
+def _work(
+    study: optuna.Study,
+    objective: Callable,
+    config: StudyConfig,
+    callbacks: list[Callback],
+    stop: threading.Event,
+    max_trials: int | None = None,
+) -> None:
     """Run trials until the study holds ``n_trials`` finished ones (shared by all workers).
 
     While the last trials run on other workers, wait and look for stale ones: a dead
@@ -187,5 +203,9 @@ def _work(study: optuna.Study, objective: Callable, config: StudyConfig,
             # Another worker found this trial stale (missed heartbeats: a hung or starved
             # worker) and queued a retry; that copy counts, this result is dropped.
             objective.lost = None
-            _log.warning("trial %d was failed as stale by another worker while it ran here; its retry "
-                         "counts instead (%s: %s)", lost, type(err).__name__, err)
+            _log.warning(
+                "trial %d was failed as stale by another worker while it ran here; its retry counts instead (%s: %s)",
+                lost,
+                type(err).__name__,
+                err,
+            )

@@ -25,21 +25,19 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -53,8 +51,17 @@ from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
 from stacksearch.storage import is_sqlite, sqlite_file
 
-__all__ = ["run_workers", "uses_worker_processes", "worker_command", "write_worker_config", "read_worker_config",
-           "recycle_after", "finished_trials", "RECYCLE_AFTER", "RECYCLE_EXIT"]
+__all__ = [
+    "run_workers",
+    "uses_worker_processes",
+    "worker_command",
+    "write_worker_config",
+    "read_worker_config",
+    "recycle_after",
+    "finished_trials",
+    "RECYCLE_AFTER",
+    "RECYCLE_EXIT",
+]
 
 _log = logging.getLogger(__name__)
 RECYCLE_AFTER = 20  # trials per worker process under recycle_after: auto, on backends whose memory grows
@@ -177,8 +184,10 @@ def run_workers(
     Raises :class:`StackSearchError` when every worker failed before the target.
     """
     if _in_memory(config.storage_url):
-        raise ConfigError(f"storage {config.storage_url!r} lives in one process; workers need a file "
-                          "(sqlite:///study.db) or a server (postgresql+psycopg://USER@HOST/DB)")
+        raise ConfigError(
+            f"storage {config.storage_url!r} lives in one process; workers need a file "
+            "(sqlite:///study.db) or a server (postgresql+psycopg://USER@HOST/DB)"
+        )
     data = data if data is not None else load_study_data(config)
     study = prepare_study(config, data, config.space.to_space())  # created once, before the race
     stop = stop or threading.Event()
@@ -202,8 +211,10 @@ def run_workers(
     if all(code not in (0, RECYCLE_EXIT) for code in codes) and done < config.study.n_trials and not stop.is_set():
         exits = ", ".join(_describe_exit(c) for c in codes)
         if n_workers == 1:
-            raise StackSearchError(f"the worker process failed ({exits}) with {done}/{config.study.n_trials} "
-                                   "trials finished; its error is printed above")
+            raise StackSearchError(
+                f"the worker process failed ({exits}) with {done}/{config.study.n_trials} "
+                "trials finished; its error is printed above"
+            )
         raise StackSearchError(
             f"all {n_workers} workers failed ({exits}) with {done}/{config.study.n_trials} trials finished; "
             "run with --workers 1 --debug to see why"
@@ -291,8 +302,9 @@ def _forward_sigterm(stop: threading.Event) -> Any:
     return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
 
-def _supervise(study: optuna.Study, pool: _WorkerPool, callbacks: Sequence[Callback],
-               stop: threading.Event, poll_seconds: float) -> None:
+def _supervise(
+    study: optuna.Study, pool: _WorkerPool, callbacks: Sequence[Callback], stop: threading.Event, poll_seconds: float
+) -> None:
     seen, forwarded = 0, False
     while True:
         if stop.is_set() and not forwarded:
@@ -309,5 +321,3 @@ def _supervise(study: optuna.Study, pool: _WorkerPool, callbacks: Sequence[Callb
         if pool.all_exited(stop):
             return
         stop.wait(poll_seconds) if not stop.is_set() else time.sleep(poll_seconds)
-
-

@@ -64,8 +64,11 @@ def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.Bas
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(
-            seed=seed, multivariate=True, group=space.width_mode == "per_layer",
-            constant_liar=True, n_startup_trials=startup_trials(config.study.n_trials),
+            seed=seed,
+            multivariate=True,
+            group=space.width_mode == "per_layer",
+            constant_liar=True,
+            n_startup_trials=startup_trials(config.study.n_trials),
         )
 
 
@@ -142,8 +145,9 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
     """Create or resume the study (checked against the file it was made from)."""
-    storage = open_storage(config.storage_url, heartbeat_interval=config.study.heartbeat_interval,
-                           grace_period=config.study.grace_period)
+    storage = open_storage(
+        config.storage_url, heartbeat_interval=config.study.heartbeat_interval, grace_period=config.study.grace_period
+    )
     multi = config.study.multi_objective
     directions = [data.direction, "minimize"] if multi else [data.direction]
     name = config.study_name
@@ -156,8 +160,12 @@ def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -
                 f"needs {directions}; choose another --study-name"
             )
     study = optuna.create_study(
-        storage=storage, study_name=name, directions=directions, load_if_exists=True,
-        sampler=make_sampler(config, space), pruner=make_pruner(config),
+        storage=storage,
+        study_name=name,
+        directions=directions,
+        load_if_exists=True,
+        sampler=make_sampler(config, space),
+        pruner=make_pruner(config),
     )
     attrs = _study_attrs(config, data, space)
     if "benchmark" in study.user_attrs:

@@ -11,11 +11,22 @@ import contextlib
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from stacksearch.tracking.runs import (
-    LOCK_PREFIX, PERMANENT_ERRORS, TAG_KEY, TAG_ROLE, TAG_STUDY, RetryPolicy, Unavailable, error_code, mask_url,
-    redact, short, sqlite_path,
+    LOCK_PREFIX,
+    PERMANENT_ERRORS,
+    TAG_KEY,
+    TAG_ROLE,
+    TAG_STUDY,
+    RetryPolicy,
+    Unavailable,
+    error_code,
+    mask_url,
+    redact,
+    short,
+    sqlite_path,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +52,7 @@ class TrackerBase:
     _pending: dict[str, set[int]]
 
     @property
-    def client(self) -> "mlflow.MlflowClient":
+    def client(self) -> mlflow.MlflowClient:
         raise NotImplementedError
 
     # -- calling MLflow: retry, back off, go on ------------------------------------------
@@ -74,9 +85,12 @@ class TrackerBase:
             self._down_until = time.monotonic() + self._cooldown
             self._cooldown = min(self._cooldown * 2, self.retry.max_cooldown)
             self._outage = True
-        self._warn_once("down", f"MLflow tracking at {mask_url(self.tracking_uri)} is unreachable "
-                        f"({short(error)}); the study goes on and the missed trials are logged when "
-                        "it answers again (or run `stacksearch sync-mlflow`)")
+        self._warn_once(
+            "down",
+            f"MLflow tracking at {mask_url(self.tracking_uri)} is unreachable "
+            f"({short(error)}); the study goes on and the missed trials are logged when "
+            "it answers again (or run `stacksearch sync-mlflow`)",
+        )
         raise Unavailable(short(error)) from error
 
     def _warn_once(self, kind: str, message: str) -> None:
@@ -98,8 +112,14 @@ class TrackerBase:
             self._warn_once(f"{what}:{type(err).__name__}", f"MLflow tracking: {what} failed: {short(err)}")
         return None
 
-    def log_batch(self, run_id: str, *, metrics: list | None = None, params: dict[str, str] | None = None,
-                   tags: dict[str, str] | None = None) -> None:
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: list | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         from mlflow.entities import Param, RunTag
 
         metrics = list(metrics or [])
@@ -108,7 +128,7 @@ class TrackerBase:
         while metrics or params_l or tags_l:
             p, params_l = params_l[:100], params_l[100:]
             t, tags_l = tags_l[:100], tags_l[100:]
-            m, metrics = metrics[: 1000 - len(p) - len(t)], metrics[1000 - len(p) - len(t):]
+            m, metrics = metrics[: 1000 - len(p) - len(t)], metrics[1000 - len(p) - len(t) :]
             self.call(self.client.log_batch, run_id, metrics=m, params=p, tags=t)
 
     # -- experiment and parent run ---------------------------------------------------------
@@ -134,10 +154,15 @@ class TrackerBase:
         found = self.call(self.client.get_experiment_by_name, experiment_name)
         if found is None:
             try:
-                return self.call(self.client.create_experiment, experiment_name,
-                                  artifact_location=self._artifact_location(),
-                                  tags={TAG_STUDY: study_name, "mlflow.note.content":
-                                        f"stacksearch: depth x width search of Optuna study {study_name!r}"})
+                return self.call(
+                    self.client.create_experiment,
+                    experiment_name,
+                    artifact_location=self._artifact_location(),
+                    tags={
+                        TAG_STUDY: study_name,
+                        "mlflow.note.content": f"stacksearch: depth x width search of Optuna study {study_name!r}",
+                    },
+                )
             except Exception as err:
                 if error_code(err) != "RESOURCE_ALREADY_EXISTS":
                     raise
@@ -147,7 +172,7 @@ class TrackerBase:
             self.call(self.client.restore_experiment, found.experiment_id)
         return found.experiment_id
 
-    def _get_run(self, run_id: str) -> "Run | None":
+    def _get_run(self, run_id: str) -> Run | None:
         try:
             return self.call(self.client.get_run, run_id)
         except Exception as err:
@@ -155,7 +180,7 @@ class TrackerBase:
                 return None
             raise
 
-    def _parent_from_attrs(self, attrs: dict, experiment_id: str, key: str) -> "Run | None":
+    def _parent_from_attrs(self, attrs: dict, experiment_id: str, key: str) -> Run | None:
         run_id = attrs.get("mlflow_parent_run_id")
         if not run_id or attrs.get("mlflow_experiment_id") != experiment_id:
             return None
@@ -163,13 +188,17 @@ class TrackerBase:
         ok = run is not None and run.info.lifecycle_stage == "active" and run.data.tags.get(TAG_KEY) == key
         return run if ok else None
 
-    def _find_parent(self, experiment_id: str, key: str) -> "Run | None":
-        runs = self.call(self.client.search_runs, [experiment_id],
-                          f"tags.`{TAG_KEY}` = '{key}' and tags.`{TAG_ROLE}` = 'parent'",
-                          order_by=["attributes.start_time ASC"], max_results=10)
+    def _find_parent(self, experiment_id: str, key: str) -> Run | None:
+        runs = self.call(
+            self.client.search_runs,
+            [experiment_id],
+            f"tags.`{TAG_KEY}` = '{key}' and tags.`{TAG_ROLE}` = 'parent'",
+            order_by=["attributes.start_time ASC"],
+            max_results=10,
+        )
         return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
 
-    def _parent(self, experiment_id: str, key: str, study_name: str) -> "Run":
+    def _parent(self, experiment_id: str, key: str, study_name: str) -> Run:
         """Find or create the parent run; a lock experiment (unique name) elects one creator."""
         found = self._find_parent(experiment_id, key)
         generation = 0
@@ -183,9 +212,12 @@ class TrackerBase:
                 lock_id = None
             if lock_id is not None:
                 found = self._find_parent(experiment_id, key) or self.call(
-                    self.client.create_run, experiment_id, run_name=study_name,
+                    self.client.create_run,
+                    experiment_id,
+                    run_name=study_name,
                     tags={TAG_ROLE: "parent", TAG_KEY: key, TAG_STUDY: study_name},
-                    recover=lambda: self._find_parent(experiment_id, key))
+                    recover=lambda: self._find_parent(experiment_id, key),
+                )
                 self.call(self.client.set_experiment_tag, lock_id, "parent_run_id", found.info.run_id)
                 self.call(self.client.delete_experiment, lock_id)  # hidden; its name stays taken
                 return found
@@ -193,7 +225,7 @@ class TrackerBase:
             generation += 1
         return found
 
-    def _await_parent(self, experiment_id: str, key: str, lock_name: str) -> "Run | None":
+    def _await_parent(self, experiment_id: str, key: str, lock_name: str) -> Run | None:
         deadline, pause = time.monotonic() + self.retry.lock_timeout, 0.05
         while time.monotonic() < deadline:
             lock = self.call(self.client.get_experiment_by_name, lock_name)
@@ -206,6 +238,7 @@ class TrackerBase:
                 return found
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
-        _log.warning("MLflow parent-run lock %r was not released in %.0f s; taking over", lock_name,
-                     self.retry.lock_timeout)
+        _log.warning(
+            "MLflow parent-run lock %r was not released in %.0f s; taking over", lock_name, self.retry.lock_timeout
+        )
         return None

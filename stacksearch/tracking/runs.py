@@ -17,9 +17,10 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -36,9 +37,27 @@ if TYPE_CHECKING:
     from stacksearch.tracking.tracker import MLflowTracker
 
 __all__ = [
-    "RetryPolicy", "mask_url", "redact", "trial_params", "final_metrics", "trial_reason", "improves",
-    "check_uri", "TAG_ROLE", "TAG_KEY", "TAG_STUDY", "TAG_TRIAL", "TAG_STATE", "TAG_REASON",
-    "TAG_PARENT", "TAG_MODEL", "RUN_STATUS", "MODEL_NAME", "LOCK_PREFIX", "SyncResult", "sync_trials",
+    "RetryPolicy",
+    "mask_url",
+    "redact",
+    "trial_params",
+    "final_metrics",
+    "trial_reason",
+    "improves",
+    "check_uri",
+    "TAG_ROLE",
+    "TAG_KEY",
+    "TAG_STUDY",
+    "TAG_TRIAL",
+    "TAG_STATE",
+    "TAG_REASON",
+    "TAG_PARENT",
+    "TAG_MODEL",
+    "RUN_STATUS",
+    "MODEL_NAME",
+    "LOCK_PREFIX",
+    "SyncResult",
+    "sync_trials",
 ]
 
 TAG_ROLE = "stacksearch.role"  # "parent" or "trial"
@@ -53,8 +72,16 @@ RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 MODEL_NAME = "model"
 LOCK_PREFIX = ".stacksearch-lock"
 FINAL_KEYS = ("n_params", "epochs_trained", "best_epoch", "train_seconds")
-PERMANENT_ERRORS = {"RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE",
-              "INVALID_STATE", "BAD_REQUEST", "PERMISSION_DENIED", "UNAUTHENTICATED", "ENDPOINT_NOT_FOUND"}
+PERMANENT_ERRORS = {
+    "RESOURCE_ALREADY_EXISTS",
+    "RESOURCE_DOES_NOT_EXIST",
+    "INVALID_PARAMETER_VALUE",
+    "INVALID_STATE",
+    "BAD_REQUEST",
+    "PERMISSION_DENIED",
+    "UNAUTHENTICATED",
+    "ENDPOINT_NOT_FOUND",
+}
 _USERINFO = re.compile(r"([A-Za-z][\w+.-]*://[^:/@\s]*:)[^\s/]*@")
 _SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|token|secret|api_key)=([^&\s]+)")
 
@@ -245,14 +272,15 @@ def use_tracking_uri(uri: str) -> Iterable[None]:
         mlflow.set_tracking_uri(previous)
 
 
-def model_signature(model: "keras.Model") -> Any:
+def model_signature(model: keras.Model) -> Any:
     import numpy as np
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
 
     def schema(tensors: list) -> Schema:
-        return Schema([TensorSpec(np.dtype(str(t.dtype)), tuple(-1 if d is None else int(d) for d in t.shape))
-                       for t in tensors])
+        return Schema(
+            [TensorSpec(np.dtype(str(t.dtype)), tuple(-1 if d is None else int(d) for d in t.shape)) for t in tensors]
+        )
 
     return ModelSignature(inputs=schema(list(model.inputs)), outputs=schema(list(model.outputs)))
 
@@ -286,18 +314,23 @@ class SyncResult:
     unchanged: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return ", ".join(f"{name} {len(getattr(self, name))}" for name in
-                         ("created", "updated", "killed", "removed", "unchanged"))
+        return ", ".join(
+            f"{name} {len(getattr(self, name))}" for name in ("created", "updated", "killed", "removed", "unchanged")
+        )
 
 
-def _trial_runs(tracker: "MLflowTracker", context: StudyContext) -> dict[int, list["Run"]]:
+def _trial_runs(tracker: MLflowTracker, context: StudyContext) -> dict[int, list[Run]]:
     """Every active trial run of the study, by trial number, oldest first."""
     runs: dict[int, list[Run]] = {}
     token = None
     while True:
-        page = tracker.call(tracker.client.search_runs, [context.experiment_id],
-                             f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_ROLE}` = 'trial'",
-                             max_results=1000, page_token=token)
+        page = tracker.call(
+            tracker.client.search_runs,
+            [context.experiment_id],
+            f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_ROLE}` = 'trial'",
+            max_results=1000,
+            page_token=token,
+        )
         for run in page:
             number = run.data.tags.get(TAG_TRIAL, "")
             if number.isdigit():
@@ -310,11 +343,11 @@ def _trial_runs(tracker: "MLflowTracker", context: StudyContext) -> dict[int, li
     return runs
 
 
-def _stale(run: "Run", trial: FrozenTrial) -> bool:
+def _stale(run: Run, trial: FrozenTrial) -> bool:
     return run.info.status != RUN_STATUS[trial.state.name] or run.data.tags.get(TAG_STATE) != trial.state.name
 
 
-def _keep_one(tracker: "MLflowTracker", trial: FrozenTrial, runs: list["Run"], result: SyncResult) -> "Run | None":
+def _keep_one(tracker: MLflowTracker, trial: FrozenTrial, runs: list[Run], result: SyncResult) -> Run | None:
     if not runs:
         return None
     wanted = trial.user_attrs.get("mlflow_run_id")
@@ -326,12 +359,20 @@ def _keep_one(tracker: "MLflowTracker", trial: FrozenTrial, runs: list["Run"], r
     return keep
 
 
-def _sync_one(tracker: "MLflowTracker", context: StudyContext, trial: FrozenTrial, runs: list["Run"],
-              result: SyncResult, kill_running: bool) -> None:
+def _sync_one(
+    tracker: MLflowTracker,
+    context: StudyContext,
+    trial: FrozenTrial,
+    runs: list[Run],
+    result: SyncResult,
+    kill_running: bool,
+) -> None:
     run = _keep_one(tracker, trial, runs, result)
     if trial.state not in _DONE:
         if run is not None and kill_running and run.info.status == "RUNNING" and trial.state == TrialState.RUNNING:
-            tracker.log_batch(run.info.run_id, tags={TAG_STATE: "RUNNING", TAG_REASON: "worker stopped (killed by sync)"})
+            tracker.log_batch(
+                run.info.run_id, tags={TAG_STATE: "RUNNING", TAG_REASON: "worker stopped (killed by sync)"}
+            )
             tracker.call(tracker.client.set_terminated, run.info.run_id, "KILLED")
             result.killed.append(trial.number)
         else:
@@ -348,8 +389,14 @@ def _sync_one(tracker: "MLflowTracker", context: StudyContext, trial: FrozenTria
         result.unchanged.append(trial.number)
 
 
-def sync_trials(tracker: "MLflowTracker", study: optuna.Study, numbers: Iterable[int] | None = None, *,
-                kill_running: bool = False, result: SyncResult | None = None) -> set[int]:
+def sync_trials(
+    tracker: MLflowTracker,
+    study: optuna.Study,
+    numbers: Iterable[int] | None = None,
+    *,
+    kill_running: bool = False,
+    result: SyncResult | None = None,
+) -> set[int]:
     """Bring the runs of the given trials (all when ``None``) in line with storage.
 
     Returns the trial numbers whose runs are now complete or were left alone on purpose.

@@ -26,8 +26,7 @@ from stacksearch.tracking.tracker import MLflowTracker
 __all__ = ["SyncResult", "sync_mlflow", "sync_trials"]
 
 
-def sync_mlflow(study: optuna.Study, tracker: "MLflowTracker | None" = None, *,
-                kill_running: bool = False) -> SyncResult:
+def sync_mlflow(study: optuna.Study, tracker: MLflowTracker | None = None, *, kill_running: bool = False) -> SyncResult:
     """Backfill MLflow from Optuna storage: one complete run per finished trial, no duplicates.
 
     Trials that ended while MLflow was down get their runs (or the missing parts of them);
@@ -51,8 +50,9 @@ def sync_mlflow(study: optuna.Study, tracker: "MLflowTracker | None" = None, *,
         if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) or kill_running:
             tracker.call(tracker.client.set_terminated, context.parent_run_id, "FINISHED")
     except Unavailable as err:
-        raise TrackingError(f"cannot reach MLflow at {mask_url(tracker.tracking_uri)} ({err}); "
-                            "is the tracking server running?") from None
+        raise TrackingError(
+            f"cannot reach MLflow at {mask_url(tracker.tracking_uri)} ({err}); is the tracking server running?"
+        ) from None
     except Exception as err:
         raise TrackingError(f"sync to MLflow at {mask_url(tracker.tracking_uri)} failed: {short(err)}") from None
     tracker.forget_pending(study.study_name)

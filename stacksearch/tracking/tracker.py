@@ -18,21 +18,51 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
-from stacksearch.tracking.runs import (
-    MODEL_NAME, PERMANENT_ERRORS, RUN_STATUS, TAG_KEY, TAG_MODEL, TAG_PARENT, TAG_REASON,
-    TAG_ROLE, TAG_STATE, TAG_STUDY, TAG_TRIAL, LiveRun, RetryPolicy, StudyContext, Unavailable,
-    check_uri, enable_sqlite_wal, error_code, final_metrics, flatten, fmt, improves, mask_url, model_signature, ms,
-    param_key, pip_requirements, redact, short, study_key, sync_trials, trial_params, trial_reason, use_tracking_uri,
-)
 from stacksearch.tracking.calls import TrackerBase
+from stacksearch.tracking.runs import (
+    MODEL_NAME,
+    PERMANENT_ERRORS,
+    RUN_STATUS,
+    TAG_KEY,
+    TAG_MODEL,
+    TAG_PARENT,
+    TAG_REASON,
+    TAG_ROLE,
+    TAG_STATE,
+    TAG_STUDY,
+    TAG_TRIAL,
+    LiveRun,
+    RetryPolicy,
+    StudyContext,
+    Unavailable,
+    check_uri,
+    enable_sqlite_wal,
+    error_code,
+    final_metrics,
+    flatten,
+    fmt,
+    improves,
+    mask_url,
+    model_signature,
+    ms,
+    param_key,
+    pip_requirements,
+    short,
+    study_key,
+    sync_trials,
+    trial_params,
+    trial_reason,
+    use_tracking_uri,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -67,7 +97,7 @@ class MLflowTracker(TrackerBase):
         tracking_uri: str | None = None,
         experiment: str | None = None,
         log_models: str = "best",
-        client: "mlflow.MlflowClient | None" = None,
+        client: mlflow.MlflowClient | None = None,
         retry: RetryPolicy | None = None,
         *,
         flush_every: float = 5.0,
@@ -98,7 +128,7 @@ class MLflowTracker(TrackerBase):
         return f"MLflowTracker({mask_url(self.tracking_uri)!r}, log_models={self.log_models!r})"
 
     @property
-    def client(self) -> "mlflow.MlflowClient":
+    def client(self) -> mlflow.MlflowClient:
         """The MLflow client (made on first use)."""
         if self._client is None:
             import mlflow
@@ -109,8 +139,14 @@ class MLflowTracker(TrackerBase):
 
     # -- experiment and parent run ---------------------------------------------------------
 
-    def setup(self, study: optuna.Study, *, space: dict | None = None, benchmark: dict | None = None,
-              config: dict | None = None) -> None:
+    def setup(
+        self,
+        study: optuna.Study,
+        *,
+        space: dict | None = None,
+        benchmark: dict | None = None,
+        config: dict | None = None,
+    ) -> None:
         """Find or create the study's experiment and its one parent run; describe the search.
 
         Called once per worker. Keeps ``mlflow_experiment_id`` and ``mlflow_parent_run_id``
@@ -130,8 +166,14 @@ class MLflowTracker(TrackerBase):
         context = self._contexts.get(study.study_name)
         return context if context is not None else self._open(study)
 
-    def _open(self, study: optuna.Study, *, space: dict | None = None, benchmark: dict | None = None,
-              config: dict | None = None) -> StudyContext:
+    def _open(
+        self,
+        study: optuna.Study,
+        *,
+        space: dict | None = None,
+        benchmark: dict | None = None,
+        config: dict | None = None,
+    ) -> StudyContext:
         with self._setup_lock:
             name, attrs = study.study_name, study.user_attrs
             context = self._contexts.get(name)
@@ -149,12 +191,20 @@ class MLflowTracker(TrackerBase):
                 self._describe(context, parent, attrs, space, benchmark, config)
                 self._contexts[name] = context
             elif config is not None or space is not None:
-                self._describe(context, self.call(self.client.get_run, context.parent_run_id),
-                               attrs, space, benchmark, config)
+                self._describe(
+                    context, self.call(self.client.get_run, context.parent_run_id), attrs, space, benchmark, config
+                )
             return context
 
-    def _describe(self, context: StudyContext, parent: "Run", attrs: dict, space: dict | None,
-                  benchmark: dict | None, config: dict | None) -> None:
+    def _describe(
+        self,
+        context: StudyContext,
+        parent: Run,
+        attrs: dict,
+        space: dict | None,
+        benchmark: dict | None,
+        config: dict | None,
+    ) -> None:
         from mlflow.entities import Metric
 
         params = flatten("space", space if space is not None else attrs.get("space"), {})
@@ -163,11 +213,17 @@ class MLflowTracker(TrackerBase):
         tags = {f"stacksearch.{k}": fmt(attrs[k]) for k in ("metric", "direction") if k in attrs}
         if config is not None:
             tags["stacksearch.config"] = fmt(config)
-        metrics = [Metric(k, float(attrs[k]), ms(None), 0) for k in ("baseline",)
-                   if isinstance(attrs.get(k), (int, float)) and k not in parent.data.metrics]
+        metrics = [
+            Metric(k, float(attrs[k]), ms(None), 0)
+            for k in ("baseline",)
+            if isinstance(attrs.get(k), (int, float)) and k not in parent.data.metrics
+        ]
         reference = attrs.get("reference")
-        if isinstance(reference, dict) and isinstance(reference.get("value"), (int, float)) \
-                and "reference" not in parent.data.metrics:
+        if (
+            isinstance(reference, dict)
+            and isinstance(reference.get("value"), (int, float))
+            and "reference" not in parent.data.metrics
+        ):
             metrics.append(Metric("reference", float(reference["value"]), ms(None), 0))
         self.log_batch(context.parent_run_id, metrics=metrics, tags=tags)
         for attempt in range(2):  # workers starting together race to log the same params
@@ -184,20 +240,36 @@ class MLflowTracker(TrackerBase):
 
     # -- trial runs ---------------------------------------------------------------------------
 
-    def _find_child(self, context: StudyContext, number: int) -> "Run | None":
-        runs = self.call(self.client.search_runs, [context.experiment_id],
-                          f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_TRIAL}` = '{number}'",
-                          order_by=["attributes.start_time ASC"], max_results=10)
+    def _find_child(self, context: StudyContext, number: int) -> Run | None:
+        runs = self.call(
+            self.client.search_runs,
+            [context.experiment_id],
+            f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_TRIAL}` = '{number}'",
+            order_by=["attributes.start_time ASC"],
+            max_results=10,
+        )
         return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
 
     def create_child(self, context: StudyContext, number: int, start: Any) -> str:
-        tags = {TAG_PARENT: context.parent_run_id, TAG_ROLE: "trial", TAG_KEY: context.key,
-                TAG_STUDY: context.study_name, TAG_TRIAL: str(number), TAG_STATE: "RUNNING"}
-        run = self.call(self.client.create_run, context.experiment_id, start_time=ms(start), tags=tags,
-                         run_name=f"trial-{number}", recover=lambda: self._find_child(context, number))
+        tags = {
+            TAG_PARENT: context.parent_run_id,
+            TAG_ROLE: "trial",
+            TAG_KEY: context.key,
+            TAG_STUDY: context.study_name,
+            TAG_TRIAL: str(number),
+            TAG_STATE: "RUNNING",
+        }
+        run = self.call(
+            self.client.create_run,
+            context.experiment_id,
+            start_time=ms(start),
+            tags=tags,
+            run_name=f"trial-{number}",
+            recover=lambda: self._find_child(context, number),
+        )
         return run.info.run_id
 
-    def on_trial_start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
+    def on_trial_start(self, trial: optuna.Trial, spec: ArchSpec) -> None:
         """Create the trial's run ``trial-<number>`` now (its parameters go with the first epochs)."""
         study = getattr(trial, "study", None)  # a FixedTrial has no study: nothing to track
         if study is not None:
@@ -207,7 +279,7 @@ class MLflowTracker(TrackerBase):
         study = getattr(trial, "study", None)
         return None if study is None else self._live.get((study.study_name, trial.number))
 
-    def _start(self, trial: optuna.Trial, spec: "ArchSpec") -> None:
+    def _start(self, trial: optuna.Trial, spec: ArchSpec) -> None:
         context = self.context(trial.study)
         live = LiveRun(self.create_child(context, trial.number, trial.datetime_start), last_flush=time.monotonic())
         live.pending_params = trial_params(trial.params, trial.user_attrs, spec.widths)
@@ -222,8 +294,9 @@ class MLflowTracker(TrackerBase):
         from mlflow.entities import Metric
 
         now = ms(None)
-        live.buffer += [Metric(param_key(k), float(v), now, int(epoch)) for k, v in logs.items()
-                        if isinstance(v, (int, float))]
+        live.buffer += [
+            Metric(param_key(k), float(v), now, int(epoch)) for k, v in logs.items() if isinstance(v, (int, float))
+        ]
         if time.monotonic() - live.last_flush < self.flush_every:
             return
         try:
@@ -236,7 +309,7 @@ class MLflowTracker(TrackerBase):
                 self._warn_once("epoch", f"MLflow tracking: logging epochs failed: {short(err)}")
         live.buffer, live.last_flush = [], time.monotonic()
 
-    def on_trial_end(self, trial: optuna.Trial, model: "keras.Model | None", value: float | None) -> None:
+    def on_trial_end(self, trial: optuna.Trial, model: keras.Model | None, value: float | None) -> None:
         """Log the trial's model (with its best weights) if ``log_models`` asks for it."""
         live = self._live_run(trial)
         if model is None or live is None or self.log_models == "none":
@@ -245,18 +318,30 @@ class MLflowTracker(TrackerBase):
             return
         self._guarded("model logging", None, None, self._log_model, trial.study, live, model)
 
-    def _log_model(self, study: optuna.Study, live: LiveRun, model: "keras.Model") -> None:
+    def _log_model(self, study: optuna.Study, live: LiveRun, model: keras.Model) -> None:
         import mlflow.keras
         from mlflow.models import Model
 
         context = self.context(study)
-        logged = self.call(self.client.create_logged_model, experiment_id=context.experiment_id,
-                            name=MODEL_NAME, source_run_id=live.run_id, model_type="keras")
+        logged = self.call(
+            self.client.create_logged_model,
+            experiment_id=context.experiment_id,
+            name=MODEL_NAME,
+            source_run_id=live.run_id,
+            model_type="keras",
+        )
         try:
             with _MODEL_LOCK, use_tracking_uri(self.tracking_uri):
-                Model.log(artifact_path=None, name=MODEL_NAME, flavor=mlflow.keras, run_id=live.run_id,
-                          model_id=logged.model_id, model=model, signature=model_signature(model),
-                          pip_requirements=pip_requirements())
+                Model.log(
+                    artifact_path=None,
+                    name=MODEL_NAME,
+                    flavor=mlflow.keras,
+                    run_id=live.run_id,
+                    model_id=logged.model_id,
+                    model=model,
+                    signature=model_signature(model),
+                    pip_requirements=pip_requirements(),
+                )
         except Exception:
             with contextlib.suppress(Exception):
                 self.client.finalize_logged_model(logged.model_id, "FAILED")
@@ -281,27 +366,44 @@ class MLflowTracker(TrackerBase):
         else:
             history = "missing" if live.dirty else "none"
         try:
-            self.write_trial(context, live.run_id, trial, run=run, history=history, known_params=live.params,
-                             extra=live.buffer if history == "none" else ())
+            self.write_trial(
+                context,
+                live.run_id,
+                trial,
+                run=run,
+                history=history,
+                known_params=live.params,
+                extra=live.buffer if history == "none" else (),
+            )
         except Exception:
             live.dirty = True
             self._live[(context.study_name, trial.number)] = live
             raise
-        if trial.state == TrialState.COMPLETE and len(study.directions) == 1 \
-                and study.best_trial.number == trial.number:
+        if (
+            trial.state == TrialState.COMPLETE
+            and len(study.directions) == 1
+            and study.best_trial.number == trial.number
+        ):
             self.update_best(study, context, trial, live.run_id, live.model_uri)
 
-    def _existing_child(self, context: StudyContext, trial: FrozenTrial) -> "Run | None":
+    def _existing_child(self, context: StudyContext, trial: FrozenTrial) -> Run | None:
         run_id = trial.user_attrs.get("mlflow_run_id")
         run = self._get_run(run_id) if run_id else None
-        if run is not None and run.info.experiment_id == context.experiment_id \
-                and run.info.lifecycle_stage == "active":
+        if run is not None and run.info.experiment_id == context.experiment_id and run.info.lifecycle_stage == "active":
             return run
         return self._find_child(context, trial.number)
 
-    def write_trial(self, context: StudyContext, run_id: str, trial: FrozenTrial, *, run: "Run | None" = None,
-                    history: str = "missing", known_params: dict[str, str] | None = None,
-                    extra: Iterable[Any] = ()) -> None:
+    def write_trial(
+        self,
+        context: StudyContext,
+        run_id: str,
+        trial: FrozenTrial,
+        *,
+        run: Run | None = None,
+        history: str = "missing",
+        known_params: dict[str, str] | None = None,
+        extra: Iterable[Any] = (),
+    ) -> None:
         """Log what Optuna storage holds about a finished ``trial`` into its run, then end it.
 
         ``history``: ``all`` epochs (a run just made), the ``missing`` ones (looked up, so
@@ -338,12 +440,21 @@ class MLflowTracker(TrackerBase):
             if missing_only:
                 have = {m.step for m in self.call(self.client.get_metric_history, run_id, param_key(key))}
             step_ms = (stop - start) / len(values)
-            out += [Metric(param_key(key), float(v), int(start + (i + 1) * step_ms), i)
-                    for i, v in enumerate(values) if i not in have and isinstance(v, (int, float))]
+            out += [
+                Metric(param_key(key), float(v), int(start + (i + 1) * step_ms), i)
+                for i, v in enumerate(values)
+                if i not in have and isinstance(v, (int, float))
+            ]
         return out
 
-    def update_best(self, study: optuna.Study, context: StudyContext, best: FrozenTrial | None = None,
-                     run_id: str | None = None, model_uri: str | None = None) -> None:
+    def update_best(
+        self,
+        study: optuna.Study,
+        context: StudyContext,
+        best: FrozenTrial | None = None,
+        run_id: str | None = None,
+        model_uri: str | None = None,
+    ) -> None:
         """Tag the parent run with the best trial so far (``best_value`` metric: step = trial)."""
         from mlflow.entities import Metric
 
@@ -399,4 +510,3 @@ class MLflowTracker(TrackerBase):
             self.call(log, context.parent_run_id, str(path_), "report")
 
         self._guarded("report upload", None, None, upload)
-

@@ -31,8 +31,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def serve_ui(tracking_uri: str | None = None, port: int = 5000, *, host: str = "127.0.0.1", block: bool = True,
-             timeout: float = 180.0, echo: Callable[[str], object] = print) -> "subprocess.Popen | None":
+def serve_ui(
+    tracking_uri: str | None = None,
+    port: int = 5000,
+    *,
+    host: str = "127.0.0.1",
+    block: bool = True,
+    timeout: float = 180.0,
+    echo: Callable[[str], object] = print,
+) -> subprocess.Popen | None:
     """Start the MLflow UI on ``host:port`` against ``tracking_uri`` and print its address.
 
     With ``block`` it serves until Ctrl-C; otherwise it returns the running server process
@@ -73,7 +80,7 @@ def serve_ui(tracking_uri: str | None = None, port: int = 5000, *, host: str = "
     return None
 
 
-def stop_ui(process: "subprocess.Popen", grace: float = 10.0) -> None:
+def stop_ui(process: subprocess.Popen, grace: float = 10.0) -> None:
     """Stop a server that :func:`serve_ui` started (its whole process group)."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):

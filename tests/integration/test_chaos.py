@@ -21,7 +21,15 @@ import stacksearch as ss
 from stacksearch.checkpoint import CheckpointStore
 from stacksearch.storage import open_storage
 from tests.integration.test_workers import (  # noqa: F401 - cleanup is a fixture
-    FINISHED, PASSWORD, check_exact, cleanup, finish, server_url, start_run, study_yaml, with_password,
+    FINISHED,
+    PASSWORD,
+    check_exact,
+    cleanup,
+    finish,
+    server_url,
+    start_run,
+    study_yaml,
+    with_password,
 )
 
 pytestmark = pytest.mark.integration
@@ -65,8 +73,9 @@ def _kill_mid_trial(proc, storage_url: str, name: str, timeout: float = 240.0):
     pytest.fail("no trial was seen mid-way in time")
 
 
-def _check_recovery(study: optuna.Study, killed: int, epochs_done: int, completed: dict, n_trials: int,
-                    checkpoints: str) -> optuna.trial.FrozenTrial:
+def _check_recovery(
+    study: optuna.Study, killed: int, epochs_done: int, completed: dict, n_trials: int, checkpoints: str
+) -> optuna.trial.FrozenTrial:
     check_exact(study, n_trials)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     dead = trials[killed]
@@ -90,8 +99,7 @@ def _check_recovery(study: optuna.Study, killed: int, epochs_done: int, complete
     return retry
 
 
-def test_three_workers_on_postgresql_survive_a_sigkill_and_stop_at_exactly_n_trials(
-        tmp_path, cleanup, mlflow_server):  # noqa: F811 - cleanup
+def test_three_workers_on_postgresql_survive_a_sigkill_and_stop_at_exactly_n_trials(tmp_path, cleanup, mlflow_server):  # noqa: F811 - cleanup
     url = server_url("STACKSEARCH_TEST_DB_URL", "PostgreSQL")
     name = f"chaos-pg-{uuid.uuid4().hex[:8]}"
     cleanup.append((name, url))
@@ -151,8 +159,14 @@ def test_retried_trial_resumes_from_its_last_epoch_in_process(tmp_path, tiny_reg
     storage = open_storage(url, heartbeat_interval=1, grace_period=2)
     study = optuna.create_study(storage=storage, study_name="resume", direction="minimize")
     store = CheckpointStore.for_config(url)
-    objective = ss.StackedLSTMObjective(tiny_regression, ss.SearchSpace(depth=(1, 2), units=(4, 8)), epochs=5,
-                                        patience=None, listeners=[Crash()], checkpoints=store)
+    objective = ss.StackedLSTMObjective(
+        tiny_regression,
+        ss.SearchSpace(depth=(1, 2), units=(4, 8)),
+        epochs=5,
+        patience=None,
+        listeners=[Crash()],
+        checkpoints=store,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # ask() without optimize(): no heartbeat, on purpose
         trial = study.ask()

@@ -38,7 +38,10 @@ def test_two_ctrl_c_leave_no_running_trial_and_the_study_resumes(workdir):
     storage = "sqlite:///stacksearch.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "stacksearch.cli", "run", str(study_file)],
-        cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         _wait_for_running(storage, time.monotonic() + 120)
@@ -57,9 +60,16 @@ def test_two_ctrl_c_leave_no_running_trial_and_the_study_resumes(workdir):
     study_file.write_text(STUDY.replace("epochs: 50", "epochs: 1"))
     done = subprocess.run(
         [sys.executable, "-m", "stacksearch.cli", "run", str(study_file), "--n-trials", str(len(states))],
-        cwd=workdir, capture_output=True, text=True, timeout=300, env={**os.environ},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    finished = [t for t in optuna.load_study(study_name="ctrlc", storage=storage).trials
-                if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    finished = [
+        t
+        for t in optuna.load_study(study_name="ctrlc", storage=storage).trials
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+    ]
     assert len(finished) == len(states)

@@ -51,7 +51,9 @@ def test_padding_would_change_the_prediction_without_the_mask(vowels) -> None:
     index = int(np.argmin([real_length(x, vowels.mask_value) for x in vowels.x_test]))
     padded = vowels.x_test[index : index + 1]
     unpadded = padded[:, :length]
-    np.testing.assert_allclose(plain.predict(unpadded, verbose=0), masked.predict(unpadded, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        plain.predict(unpadded, verbose=0), masked.predict(unpadded, verbose=0), rtol=1e-5, atol=1e-6
+    )
     assert not np.allclose(plain.predict(padded, verbose=0), plain.predict(unpadded, verbose=0), rtol=1e-5, atol=1e-6)
 
 

@@ -31,9 +31,20 @@ def test_ui_shows_the_nested_trial_runs(tmp_path: Path) -> None:
     (tmp_path / "ui.yaml").write_text(STUDY, encoding="utf-8")
     shot = tmp_path / "mlflow-ui.png"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "mlflow_ui_screenshot.py"), "--study-file", str(tmp_path / "ui.yaml"),
-         "--workdir", str(tmp_path / "work"), "--out", str(shot)],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "mlflow_ui_screenshot.py"),
+            "--study-file",
+            str(tmp_path / "ui.yaml"),
+            "--workdir",
+            str(tmp_path / "work"),
+            "--out",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "nested runs trial-0, trial-1, trial-2 shown under 'ui-check'" in done.stdout

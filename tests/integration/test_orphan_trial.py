@@ -37,19 +37,32 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_worker_killed_before_its_first_heartbeat_does_not_hang_the_study(backend, workdir, tiny_regression):
-    url = f"sqlite:///{workdir / 'o.db'}" if backend == "sqlite" else server_url("STACKSEARCH_TEST_DB_URL", "PostgreSQL")
+    url = (
+        f"sqlite:///{workdir / 'o.db'}" if backend == "sqlite" else server_url("STACKSEARCH_TEST_DB_URL", "PostgreSQL")
+    )
     name = f"orphan-{uuid.uuid4().hex[:8]}"
-    config = StudyConfig.model_validate({
-        "benchmark": {"name": "adding", "args": {"length": 8, "n_train": 128, "n_val": 64, "n_test": 64}},
-        "study": {"name": name, "n_trials": 1, "seed": 1, "storage": url, "heartbeat_interval": 1,
-                  "grace_period": 2},
-        "space": {"depth": [1, 2], "units": [4, 12], "learning_rate": [0.001, 0.01]},
-        "training": {"epochs": 2, "batch_size": 64}, "tracking": False, "report": False,
-    })
+    config = StudyConfig.model_validate(
+        {
+            "benchmark": {"name": "adding", "args": {"length": 8, "n_train": 128, "n_val": 64, "n_test": 64}},
+            "study": {
+                "name": name,
+                "n_trials": 1,
+                "seed": 1,
+                "storage": url,
+                "heartbeat_interval": 1,
+                "grace_period": 2,
+            },
+            "space": {"depth": [1, 2], "units": [4, 12], "learning_rate": [0.001, 0.01]},
+            "training": {"epochs": 2, "batch_size": 64},
+            "tracking": False,
+            "report": False,
+        }
+    )
     prepare_study(config, tiny_regression, config.space.to_space())
     try:
-        killed = subprocess.run([sys.executable, "-c", KILLED_WORKER, url, name], capture_output=True, text=True,
-                                timeout=120)
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_WORKER, url, name], capture_output=True, text=True, timeout=120
+        )
         assert killed.returncode == -9, killed.stderr[-2000:]
         stop = threading.Event()
         worker = threading.Thread(target=run_study, args=(config,), kwargs={"data": tiny_regression, "stop": stop})

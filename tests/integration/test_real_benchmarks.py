@@ -31,7 +31,9 @@ def test_one_trial_on_each_real_benchmark(name: str) -> None:
     pytest.importorskip("aeon")
     pytest.importorskip("statsmodels")
     data = shrink(benchmarks.load(name))
-    objective = StackedLSTMObjective(data, SearchSpace(depth=(2, 2), units=(4, 4)), epochs=2, batch_size=16, prune=False)
+    objective = StackedLSTMObjective(
+        data, SearchSpace(depth=(2, 2), units=(4, 4)), epochs=2, batch_size=16, prune=False
+    )
     trial = optuna.trial.FixedTrial({"depth": 2, "units": 4, "learning_rate": 1e-2})
     value = objective(trial)
     assert math.isfinite(value)
@@ -47,6 +49,8 @@ def test_csv_series_trains(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     np.savetxt(path, series, delimiter=",", header="y,z", comments="")
     data = load_csv(path, target="y", features=["z"], window=10, horizon=2)
-    objective = StackedLSTMObjective(data, SearchSpace(depth=(1, 1), units=(4, 4)), epochs=2, batch_size=32, prune=False)
+    objective = StackedLSTMObjective(
+        data, SearchSpace(depth=(1, 1), units=(4, 4)), epochs=2, batch_size=32, prune=False
+    )
     trial = optuna.trial.FixedTrial({"depth": 1, "units": 4, "learning_rate": 1e-2})
     assert math.isfinite(objective(trial))

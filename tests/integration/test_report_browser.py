@@ -50,15 +50,24 @@ window.addEventListener("load", () => {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     trials = [
-        trial(1 + i % 3, 16 * (1 + i % 4), 0.6 - 0.1 * (i % 3) + 0.01 * i, n_params=900 * (1 + i % 3) + 50 * i,
-              lr=10 ** -(2 + i % 3), curve=[0.9, 0.7, 0.6 - 0.1 * (i % 3) + 0.01 * i])
+        trial(
+            1 + i % 3,
+            16 * (1 + i % 4),
+            0.6 - 0.1 * (i % 3) + 0.01 * i,
+            n_params=900 * (1 + i % 3) + 50 * i,
+            lr=10 ** -(2 + i % 3),
+            curve=[0.9, 0.7, 0.6 - 0.1 * (i % 3) + 0.01 * i],
+        )
         for i in range(18)
     ]
     trials += [trial(2, 16, state=PRUNED, curve=[0.95]), trial(3, 64, state=FAIL, fail_reason="nan loss")]
-    confirmation = {"seeds": 3, "results": [
-        {"depth": d, "widths": [16] * d, "trial": d, "values": [0.6 - 0.1 * d + 0.01 * s for s in range(3)]}
-        for d in (1, 2, 3)
-    ]}
+    confirmation = {
+        "seeds": 3,
+        "results": [
+            {"depth": d, "widths": [16] * d, "trial": d, "values": [0.6 - 0.1 * d + 0.01 * s for s in range(3)]}
+            for d in (1, 2, 3)
+        ],
+    }
     study = study_of(*trials, metric="mse", baseline=0.7, confirmation=confirmation)
     return write_report(study, tmp_path_factory.mktemp("browser"))
 
@@ -69,10 +78,24 @@ def test_report_renders_in_headless_chromium_without_errors(report: dict[str, Pa
     harness = page.with_name("harness.html")
     harness.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + CHECKER, 1), encoding="utf-8")
     run = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-         f"--user-data-dir={page.parent / 'profile'}", "--enable-logging=stderr", "--v=0",
-         "--virtual-time-budget=15000", "--dump-dom", harness.as_uri()],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--user-data-dir={page.parent / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            harness.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     found = re.search(r'<pre id="report-check">(.*?)</pre>', run.stdout, re.S)
     assert found, f"the checker did not run (exit {run.returncode}):\n{run.stderr[-3000:]}"

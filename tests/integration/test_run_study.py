@@ -90,7 +90,9 @@ class _AlwaysPrune(optuna.pruners.BasePruner):
 
 def test_pruned_trial_records_its_epoch(workdir, tiny_regression):
     study = optuna.create_study(direction="minimize", pruner=_AlwaysPrune())
-    study.optimize(ss.StackedLSTMObjective(tiny_regression, ss.SearchSpace(units=(4, 4), depth=(1, 1)), epochs=3), n_trials=1)
+    study.optimize(
+        ss.StackedLSTMObjective(tiny_regression, ss.SearchSpace(units=(4, 4), depth=(1, 1)), epochs=3), n_trials=1
+    )
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED and trial.user_attrs["epochs_trained"] == 1
     assert trial.user_attrs["prune_reason"].startswith("pruned at epoch 0")
@@ -121,7 +123,8 @@ def test_finished_trials_leave_no_traced_graphs_behind(workdir, tiny_regression)
 
 def test_multi_objective_returns_metric_and_parameters_without_pruning(workdir, tiny_regression):
     objective = ss.StackedLSTMObjective(
-        tiny_regression, ss.SearchSpace(depth=(1, 2), units=(4, 8)), epochs=2, multi_objective=True)
+        tiny_regression, ss.SearchSpace(depth=(1, 2), units=(4, 8)), epochs=2, multi_objective=True
+    )
     study = optuna.create_study(directions=["minimize", "minimize"])
     study.optimize(objective, n_trials=2)
     for trial in study.trials:

@@ -14,7 +14,14 @@ from optuna.trial import TrialState
 
 from stacksearch.tracking import MLflowTracker, RetryPolicy, sync_mlflow
 from tests.conftest_mlflow import (  # noqa: F401 - fixtures
-    MlflowServer, Script, check_tree, mlflow_db_template, mlflow_server, new_study, run_tree, scripted_objective,
+    MlflowServer,
+    Script,
+    check_tree,
+    mlflow_db_template,
+    mlflow_server,
+    new_study,
+    run_tree,
+    scripted_objective,
     tracking_uri,
 )
 
@@ -57,8 +64,7 @@ def test_scripted_study_makes_the_exact_run_tree(tmp_path: Path, tracking_uri: s
 
 @pytest.mark.parametrize("backend", ["server", "sqlite"])
 def test_two_workers_starting_at_once_make_one_parent(tmp_path: Path, backend: str, request) -> None:
-    uri = request.getfixturevalue("mlflow_server").uri if backend == "server" else \
-        f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = request.getfixturevalue("mlflow_server").uri if backend == "server" else f"sqlite:///{tmp_path / 'mlflow.db'}"
     if backend == "sqlite":
         from tests.conftest_mlflow import copy_db
 
@@ -66,13 +72,20 @@ def test_two_workers_starting_at_once_make_one_parent(tmp_path: Path, backend: s
     name = f"race-{backend}-{tmp_path.name}"
     study = new_study(tmp_path, name)
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER.format(root=str(ROOT)), uri, storage, name,
-                                 str(tmp_path), f"w{i}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER.format(root=str(ROOT)), uri, storage, name, str(tmp_path), f"w{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     deadline = time.monotonic() + 240
     while not all((tmp_path / f"w{i}.ready").exists() for i in range(2)):
-        assert time.monotonic() < deadline and all(w.poll() is None for w in workers), \
-            [w.communicate() for w in workers if w.poll() is not None]
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers), [
+            w.communicate() for w in workers if w.poll() is not None
+        ]
         time.sleep(0.05)
     (tmp_path / "go").touch()
     outputs = [w.communicate(timeout=240) for w in workers]
@@ -124,8 +137,9 @@ def test_real_training_logs_a_loadable_best_model(tmp_path: Path, tracking_uri: 
     study = new_study(tmp_path, f"real-{tmp_path.name}")
     tracker = MLflowTracker(tracking_uri, log_models="best")
     tracker.setup(study, space={"depth": [1, 2], "units": [4, 8]}, benchmark=data.info())
-    objective = StackedLSTMObjective(data, SearchSpace(depth=(1, 2), units=(4, 8)), epochs=2, batch_size=64,
-                                     listeners=[tracker])
+    objective = StackedLSTMObjective(
+        data, SearchSpace(depth=(1, 2), units=(4, 8)), epochs=2, batch_size=64, listeners=[tracker]
+    )
     study.optimize(objective, n_trials=2, callbacks=[tracker])
     tree = check_tree(tracker.client, study)
     best = tree.child(study.best_trial.number)
@@ -150,8 +164,13 @@ def test_cli_ui_serves_the_tracking_store_and_stops_on_ctrl_c(tmp_path: Path, ml
 
     uri = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
     port = free_port()
-    ui = subprocess.Popen([sys.executable, "-m", "stacksearch.cli", "ui", "--port", str(port), "--tracking-uri", uri],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "stacksearch.cli", "ui", "--port", str(port), "--tracking-uri", uri],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         line = ""
         deadline = time.monotonic() + 180

@@ -14,8 +14,8 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import optuna
 import pytest
@@ -35,8 +35,10 @@ def server_url(variable: str, what: str) -> str:
     """The URL in ``variable`` if its server answers; otherwise skip, saying why."""
     url = os.environ.get(variable)
     if not url:
-        pytest.skip(f"{variable} is not set: no {what} server to test against "
-                    f"(CI sets it; e.g. {variable}=postgresql+psycopg://root@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"{variable} is not set: no {what} server to test against "
+            f"(CI sets it; e.g. {variable}=postgresql+psycopg://root@127.0.0.1:5432/test)"
+        )
     try:
         engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 5})
         with engine.connect() as connection:
@@ -64,10 +66,20 @@ def with_password(url: str) -> str | None:
     return candidate
 
 
-def study_yaml(folder: Path, name: str, *, n_trials: int, epochs: int = 2, chaos: bool = False,
-               tracking: str | None = None, recycle_after: int | None = 20) -> Path:
+def study_yaml(
+    folder: Path,
+    name: str,
+    *,
+    n_trials: int,
+    epochs: int = 2,
+    chaos: bool = False,
+    tracking: str | None = None,
+    recycle_after: int | None = 20,
+) -> Path:
     """A tiny study file; ``chaos`` makes trials long enough (many cheap epochs) to kill mid-way."""
-    training = "{epochs: %d, batch_size: 32, patience: null}" % epochs if chaos else "{epochs: %d, batch_size: 64}" % epochs
+    training = (
+        "{epochs: %d, batch_size: 32, patience: null}" % epochs if chaos else "{epochs: %d, batch_size: 64}" % epochs
+    )
     pruner = "none" if chaos else "hyperband"
     track = f"{{tracking_uri: '{tracking}', log_models: none}}" if tracking else "false"
     text = (
@@ -88,12 +100,27 @@ def study_yaml(folder: Path, name: str, *, n_trials: int, epochs: int = 2, chaos
 def start_run(folder: Path, study_file: Path, workers: int, storage: str, *extra: str) -> subprocess.Popen:
     """``stacksearch run STUDY --workers N`` in a subprocess; the storage URL travels in the environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "STACKSEARCH_ARTIFACTS")}
-    env.update(STACKSEARCH_STORAGE=storage, TF_CPP_MIN_LOG_LEVEL="3", MLFLOW_DISABLE_TELEMETRY="true",
-               COLUMNS="200")
-    command = [sys.executable, "-m", "stacksearch.cli", "run", str(study_file), "--workers", str(workers),
-               "--no-report", *extra]
-    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    env.update(STACKSEARCH_STORAGE=storage, TF_CPP_MIN_LOG_LEVEL="3", MLFLOW_DISABLE_TELEMETRY="true", COLUMNS="200")
+    command = [
+        sys.executable,
+        "-m",
+        "stacksearch.cli",
+        "run",
+        str(study_file),
+        "--workers",
+        str(workers),
+        "--no-report",
+        *extra,
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> str:
@@ -164,4 +191,6 @@ def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tm
     assert workers[0] == workers[1] != workers[2] == workers[3] != workers[4], workers
     assert workers[0] != workers[4] and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
     params = [t.params for t in sorted(trials, key=lambda t: t.number)]
-    assert params[2] != params[0] and params[4] != params[0], "a replacement process sampled its predecessor's trials again"
+    assert params[2] != params[0] and params[4] != params[0], (
+        "a replacement process sampled its predecessor's trials again"
+    )

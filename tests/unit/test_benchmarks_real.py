@@ -162,11 +162,16 @@ def test_nothing_is_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
         benchmarks.load(name)
 
 
-@pytest.mark.parametrize(("name", "modules"), [("gunpoint", ("aeon", "aeon.datasets")), ("sunspots", ("statsmodels", "statsmodels.datasets"))])
+@pytest.mark.parametrize(
+    ("name", "modules"),
+    [("gunpoint", ("aeon", "aeon.datasets")), ("sunspots", ("statsmodels", "statsmodels.datasets"))],
+)
 def test_missing_extra_names_the_install(monkeypatch: pytest.MonkeyPatch, name: str, modules: tuple[str, ...]) -> None:
     for module in modules:
         monkeypatch.setitem(sys.modules, module, None)  # makes the import fail as if not installed
-    with pytest.raises(ConfigError, match=rf'{name!r} needs the optional package .*pip install "stacksearch\[benchmarks\]"'):
+    with pytest.raises(
+        ConfigError, match=rf'{name!r} needs the optional package .*pip install "stacksearch\[benchmarks\]"'
+    ):
         benchmarks.load(name)
 
 

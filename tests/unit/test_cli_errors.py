@@ -14,8 +14,10 @@ GOOD = TINY_STUDY.format(name="bad", n_trials=1)
 def _npz(folder: Path, **overrides) -> Path:
     rng = np.random.default_rng(0)
     arrays = {
-        "x_train": rng.normal(size=(20, 5, 2)), "y_train": rng.normal(size=20),
-        "x_val": rng.normal(size=(8, 5, 2)), "y_val": rng.normal(size=8),
+        "x_train": rng.normal(size=(20, 5, 2)),
+        "y_train": rng.normal(size=20),
+        "x_val": rng.normal(size=(8, 5, 2)),
+        "y_val": rng.normal(size=8),
     }
     arrays.update(overrides)
     path = folder / "data.npz"
@@ -24,8 +26,10 @@ def _npz(folder: Path, **overrides) -> Path:
 
 
 def _data_study(folder: Path, npz: Path, task: str = "regression") -> str:
-    return (f"study: {{name: bad, n_trials: 1}}\ndata: {{path: {npz.name}, task: {task}}}\n"
-            "training: {epochs: 1}\ntracking: false\nreport: false\n")
+    return (
+        f"study: {{name: bad, n_trials: 1}}\ndata: {{path: {npz.name}, task: {task}}}\n"
+        "training: {epochs: 1}\ntracking: false\nreport: false\n"
+    )
 
 
 CASES = {
@@ -41,15 +45,22 @@ CASES = {
     "two_dimensional_x": lambda d: _data_study(d, _npz(d, x_train=np.zeros((20, 5)))),
     "mismatched_lengths": lambda d: _data_study(d, _npz(d, y_train=np.zeros(19))),
     "labels_out_of_range": lambda d: _data_study(
-        d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"),
+        d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"
+    ),
 }
 CULPRITS = {
-    "malformed_yaml": "malformed YAML", "unknown_key": "space.dept: unknown key, did you mean 'depth'?",
-    "depth_below_one": "space.depth: min 0", "depth_min_over_max": "space.depth: min 3 > max 2",
-    "non_numeric_units": "space.units.1", "missing_data_file": "nowhere.npz",
-    "unknown_benchmark": "unknown benchmark 'adder'", "unsupported_storage": "unsupported storage URL",
-    "nan_in_data": "x_val contains NaN", "two_dimensional_x": "x_train has shape (20, 5)",
-    "mismatched_lengths": "y_train has 19", "labels_out_of_range": "negative class labels",
+    "malformed_yaml": "malformed YAML",
+    "unknown_key": "space.dept: unknown key, did you mean 'depth'?",
+    "depth_below_one": "space.depth: min 0",
+    "depth_min_over_max": "space.depth: min 3 > max 2",
+    "non_numeric_units": "space.units.1",
+    "missing_data_file": "nowhere.npz",
+    "unknown_benchmark": "unknown benchmark 'adder'",
+    "unsupported_storage": "unsupported storage URL",
+    "nan_in_data": "x_val contains NaN",
+    "two_dimensional_x": "x_train has shape (20, 5)",
+    "mismatched_lengths": "y_train has 19",
+    "labels_out_of_range": "negative class labels",
 }
 
 

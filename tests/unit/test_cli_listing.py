@@ -16,10 +16,17 @@ def test_studies_lists_counts_and_best_architecture(workdir, capsys):
     storage = "sqlite:///listing.db"
     study = optuna.create_study(storage=storage, study_name="listed", direction="minimize")
     dist = {"depth": optuna.distributions.IntDistribution(1, 3)}
-    study.add_trial(optuna.trial.create_trial(params={"depth": 2}, distributions=dist, value=0.5,
-                                              user_attrs={"depth": 2, "widths": [8, 8], "n_params": 999}))
-    study.add_trial(optuna.trial.create_trial(params={"depth": 1}, distributions=dist,
-                                              state=optuna.trial.TrialState.PRUNED))
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"depth": 2},
+            distributions=dist,
+            value=0.5,
+            user_attrs={"depth": 2, "widths": [8, 8], "n_params": 999},
+        )
+    )
+    study.add_trial(
+        optuna.trial.create_trial(params={"depth": 1}, distributions=dist, state=optuna.trial.TrialState.PRUNED)
+    )
     assert main(["studies", "--storage", storage]) == 0
     out = capsys.readouterr().out
     assert "listed" in out and "0.5" in out and "[8, 8]" in out

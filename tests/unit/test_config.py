@@ -90,8 +90,8 @@ def test_backend_auto_is_the_default_and_picks_per_machine(monkeypatch):
     assert config.backend == "auto"
     installed = {"tensorflow", "jax"}
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name in installed else None)
-    assert auto_backend(gpus=[]) == "tensorflow"   # CPU: the whole search was faster on TensorFlow
-    assert auto_backend(gpus=["0"]) == "jax"       # GPU: JAX
+    assert auto_backend(gpus=[]) == "tensorflow"  # CPU: the whole search was faster on TensorFlow
+    assert auto_backend(gpus=["0"]) == "jax"  # GPU: JAX
     installed.discard("jax")
     assert auto_backend(gpus=["0"]) == "tensorflow"
     installed.clear()

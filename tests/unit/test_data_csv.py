@@ -10,8 +10,8 @@ import pytest
 
 from stacksearch.config import DataSection, validate_config
 from stacksearch.data import forecast_windows, load_csv, split_bounds
-from stacksearch.sources import load_data_section
 from stacksearch.exceptions import ConfigError, DataError
+from stacksearch.sources import load_data_section
 
 
 def write_series(path: Path, n: int = 200, freq: str = "h") -> pd.DataFrame:
@@ -117,16 +117,31 @@ def test_no_test_part_when_fraction_zero(csv: Path) -> None:
     [
         (lambda f: f, {"target": "lod"}, r"column 'lod' \(data.target\) not found; did you mean 'load'"),
         (lambda f: f, {"target": "load", "features": ["tmp"]}, r"column 'tmp' \(data.features\) not found"),
-        (lambda f: f.assign(load=f["load"].astype(object).where(f.index != 7, "n/a?")), {"target": "load"},
-         r"column 'load' has a non-numeric value 'n/a\?' at line 9"),
-        (lambda f: f.assign(temp=f["temp"].where(f.index != 20, np.nan)), {"target": "load", "features": ["temp"]},
-         r"column 'temp' has a missing value \(gap\) at line 22"),
-        (lambda f: f.drop(index=50), {"target": "load", "time_column": "time"},
-         r"column 'time' \(data.time_column\) has a gap or irregular step .* at line 52"),
-        (lambda f: f.iloc[[0, 2, 1, *range(3, len(f))]], {"target": "load", "time_column": "time"},
-         r"'time' \(data.time_column\) is not strictly increasing at line 4"),
-        (lambda f: f.assign(time=f["time"].where(f.index != 3, "soon")), {"target": "load", "time_column": "time"},
-         r"'time' \(data.time_column\) has 'soon' at line 5, neither a number nor a date"),
+        (
+            lambda f: f.assign(load=f["load"].astype(object).where(f.index != 7, "n/a?")),
+            {"target": "load"},
+            r"column 'load' has a non-numeric value 'n/a\?' at line 9",
+        ),
+        (
+            lambda f: f.assign(temp=f["temp"].where(f.index != 20, np.nan)),
+            {"target": "load", "features": ["temp"]},
+            r"column 'temp' has a missing value \(gap\) at line 22",
+        ),
+        (
+            lambda f: f.drop(index=50),
+            {"target": "load", "time_column": "time"},
+            r"column 'time' \(data.time_column\) has a gap or irregular step .* at line 52",
+        ),
+        (
+            lambda f: f.iloc[[0, 2, 1, *range(3, len(f))]],
+            {"target": "load", "time_column": "time"},
+            r"'time' \(data.time_column\) is not strictly increasing at line 4",
+        ),
+        (
+            lambda f: f.assign(time=f["time"].where(f.index != 3, "soon")),
+            {"target": "load", "time_column": "time"},
+            r"'time' \(data.time_column\) has 'soon' at line 5, neither a number nor a date",
+        ),
         (lambda f: f.iloc[:30], {"target": "load"}, r"30 rows are too few: the validation part gets 4 rows"),
     ],
 )

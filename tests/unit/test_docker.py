@@ -28,12 +28,14 @@ PASSWORD = "compose-secret"
 
 def interpolate(text: str) -> str:
     """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}`` with a test password."""
+
     def value(match: re.Match) -> str:
         name, kind, rest = match.groups()
         if name == "POSTGRES_PASSWORD":
             return PASSWORD
         assert kind == "-", f"${{{name}}} has no default: compose would need it set"
         return rest
+
     return _VAR.sub(value, text)
 
 

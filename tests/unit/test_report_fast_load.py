@@ -17,8 +17,9 @@ import math
 import os
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 import pytest
@@ -26,8 +27,7 @@ import sqlalchemy
 from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.exceptions import TrialRejected
-from stacksearch.report import analyse, open_study, report_for, write_report
-from stacksearch.report import fast_load, writer
+from stacksearch.report import analyse, fast_load, open_study, report_for, write_report, writer
 from stacksearch.report.trials import collect
 from stacksearch.space import SearchSpace
 from stacksearch.storage import mask_url
@@ -36,25 +36,45 @@ from tests.conftest import time_zone
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 MODES = ("shared", "per_layer", "iso_params")
-ATTRS = {"seed": 0, "note": "naïve — ünïcode", "nested": {"a": [1, 2.5, None, True], "b": {"c": "d"}},
-         "big": 2**60, "neg_inf": -math.inf, "not_a_number": math.nan, "empty": {}}
+ATTRS = {
+    "seed": 0,
+    "note": "naïve — ünïcode",
+    "nested": {"a": [1, 2.5, None, True], "b": {"c": "d"}},
+    "big": 2**60,
+    "neg_inf": -math.inf,
+    "not_a_number": math.nan,
+    "empty": {},
+}
 
 
 # ---------------------------------------------------------------- building the studies
 
+
 def build_single(url: str, name: str) -> None:
     """Every width mode and every trial state, one objective, stacksearch's study attributes."""
-    study = optuna.create_study(storage=url, study_name=name, direction="minimize",
-                                sampler=optuna.samplers.RandomSampler(seed=0))
-    for key, value in {"metric": "mse", "direction": "minimize", "baseline": 0.5, "reference": None,
-                       "benchmark": {"name": "adding", "args": {"length": 8}, "metric": "mse"},
-                       "confirmation": {"seeds": 2, "results": [{"depth": 1, "widths": [8], "trial": 0,
-                                                                  "values": [0.3, math.inf]}]}}.items():
+    study = optuna.create_study(
+        storage=url, study_name=name, direction="minimize", sampler=optuna.samplers.RandomSampler(seed=0)
+    )
+    for key, value in {
+        "metric": "mse",
+        "direction": "minimize",
+        "baseline": 0.5,
+        "reference": None,
+        "benchmark": {"name": "adding", "args": {"length": 8}, "metric": "mse"},
+        "confirmation": {"seeds": 2, "results": [{"depth": 1, "widths": [8], "trial": 0, "values": [0.3, math.inf]}]},
+    }.items():
         study.set_user_attr(key, value)
     outcomes = ("complete", "complete", "pruned", "fail", "inf", "complete")
     for mode in MODES:
-        space = SearchSpace(depth=(1, 3), units=(4, 64), width_mode=mode, target_params=(200, 5_000),
-                            dropout=(0.0, 0.5), batch_size=(16, 32, 64), cell=("lstm", "gru"))
+        space = SearchSpace(
+            depth=(1, 3),
+            units=(4, 64),
+            width_mode=mode,
+            target_params=(200, 5_000),
+            dropout=(0.0, 0.5),
+            batch_size=(16, 32, 64),
+            cell=("lstm", "gru"),
+        )
         for index, outcome in enumerate(outcomes):
             trial = study.ask()
             try:
@@ -67,9 +87,16 @@ def build_single(url: str, name: str) -> None:
             curve = [0.9, 0.6, value] if outcome != "fail" else [0.9, math.nan]
             for step, point in enumerate(curve):
                 trial.report(point, step)
-            for key, attr in {"depth": spec.depth, "widths": list(spec.widths), "n_params": spec.n_params(2, 1),
-                              "epochs_trained": len(curve), "best_epoch": len(curve) - 1, "train_seconds": 1.5 * index,
-                              "history": {"val_loss": curve}, **ATTRS}.items():
+            for key, attr in {
+                "depth": spec.depth,
+                "widths": list(spec.widths),
+                "n_params": spec.n_params(2, 1),
+                "epochs_trained": len(curve),
+                "best_epoch": len(curve) - 1,
+                "train_seconds": 1.5 * index,
+                "history": {"val_loss": curve},
+                **ATTRS,
+            }.items():
                 trial.set_user_attr(key, attr)
             if outcome in ("complete", "inf"):
                 trial.set_user_attr("test_mse", value * 1.1)
@@ -81,21 +108,27 @@ def build_single(url: str, name: str) -> None:
                 study.tell(trial, state=TrialState.FAIL)
     study.ask()  # RUNNING
     study.enqueue_trial({"depth": 2, "units": 16, "learning_rate": 1e-3})  # WAITING, with system attributes
-    study.add_trial(optuna.trial.create_trial(
-        value=0.25, params={"depth": 1, "units": 32, "learning_rate": 2e-3},
-        distributions={"depth": optuna.distributions.IntDistribution(1, 3),
-                       "units": optuna.distributions.IntDistribution(4, 64, log=True),
-                       "learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)},
-        user_attrs={"depth": 1, "widths": [32]},
-        system_attrs={"origin": "added"},
-        intermediate_values={0: math.inf, 1: -math.inf, 2: math.nan, 5: 0.25},
-    ))
+    study.add_trial(
+        optuna.trial.create_trial(
+            value=0.25,
+            params={"depth": 1, "units": 32, "learning_rate": 2e-3},
+            distributions={
+                "depth": optuna.distributions.IntDistribution(1, 3),
+                "units": optuna.distributions.IntDistribution(4, 64, log=True),
+                "learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True),
+            },
+            user_attrs={"depth": 1, "widths": [32]},
+            system_attrs={"origin": "added"},
+            intermediate_values={0: math.inf, 1: -math.inf, 2: math.nan, 5: 0.25},
+        )
+    )
 
 
 def build_multi(url: str, name: str) -> None:
     """Two objectives (score, parameters) with infinite values; per_layer widths; no study attributes."""
-    study = optuna.create_study(storage=url, study_name=name, directions=["minimize", "minimize"],
-                                sampler=optuna.samplers.RandomSampler(seed=1))
+    study = optuna.create_study(
+        storage=url, study_name=name, directions=["minimize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=1)
+    )
     space = SearchSpace(depth=(1, 3), units=(4, 64), width_mode="per_layer")
     for index in range(8):
         trial = study.ask()
@@ -106,11 +139,15 @@ def build_multi(url: str, name: str) -> None:
             continue
         score = -math.inf if index == 3 else math.inf if index == 4 else 0.1 * index
         study.tell(trial, [score, spec.n_params(2, 1)])
-    study.add_trial(optuna.trial.create_trial(  # Trial.report refuses multi-objective studies
-        values=[0.05, 1234], intermediate_values={0: 0.5, 1: 0.05}, user_attrs={"depth": 1, "widths": [8]}))
+    study.add_trial(
+        optuna.trial.create_trial(  # Trial.report refuses multi-objective studies
+            values=[0.05, 1234], intermediate_values={0: 0.5, 1: 0.05}, user_attrs={"depth": 1, "widths": [8]}
+        )
+    )
 
 
 # ---------------------------------------------------------------- comparing
+
 
 def canon(obj: Any) -> Any:
     """A comparable form: NaN equal to NaN, every number tagged with its type, dict order kept
@@ -143,12 +180,12 @@ def unordered(trial: FrozenTrial) -> Any:
 
 # ---------------------------------------------------------------- storages
 
+
 @pytest.fixture(scope="module", autouse=True)
 def local_time_off_utc() -> Iterator[None]:
     """A local time zone off UTC, so that Optuna's UTC-to-local datetime conversion shows."""
     with time_zone("Asia/Kolkata"):
         yield
-
 
 
 SERVERS = {  # backend: (variable, what, example URL)
@@ -200,6 +237,7 @@ def _both(url: str, name: str) -> tuple[optuna.Study, list[FrozenTrial], list[Fr
 
 # ---------------------------------------------------------------- tests
 
+
 def test_the_built_studies_hold_what_the_reader_must_handle(studies: tuple[str, str, str]) -> None:
     url, single, multi = studies
     trials = open_study(url, single).get_trials(deepcopy=False)
@@ -234,7 +272,8 @@ def test_fast_reader_yields_the_same_study_data_and_analysis(studies: tuple[str,
 
 
 def test_report_for_reads_through_the_fast_reader_and_writes_the_same_report(
-        studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, single, _ = studies
     calls = []
 
@@ -251,7 +290,8 @@ def test_report_for_reads_through_the_fast_reader_and_writes_the_same_report(
 
 
 def test_other_storages_and_unverified_schemas_fall_back_to_optuna(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert fast_load.read_trials(optuna.create_study()) is None  # in-memory storage
     url = f"sqlite:///{tmp_path / 'fallback.db'}"
     with warnings.catch_warnings():
@@ -269,7 +309,8 @@ def test_other_storages_and_unverified_schemas_fall_back_to_optuna(
 
 
 def test_confirm_of_an_absent_study_lists_the_studies_and_writes_no_report(
-        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from stacksearch.cli import main
 
     url = f"sqlite:///{workdir / 'studies.db'}"

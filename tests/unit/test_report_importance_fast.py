@@ -11,16 +11,27 @@ from stacksearch.report import param_importances
 
 def _study(n: int = 400) -> optuna.Study:
     rng = random.Random(0)
-    dists = {"depth": IntDistribution(1, 4), "units": IntDistribution(8, 256, log=True),
-             "learning_rate": FloatDistribution(1e-4, 1e-2, log=True)}
+    dists = {
+        "depth": IntDistribution(1, 4),
+        "units": IntDistribution(8, 256, log=True),
+        "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+    }
     study = optuna.create_study()
     for _ in range(n):
-        params = {"depth": rng.randint(1, 4), "units": rng.choice([8, 16, 32, 64, 128, 256]),
-                  "learning_rate": 1e-4 * 100 ** rng.random()}
+        params = {
+            "depth": rng.randint(1, 4),
+            "units": rng.choice([8, 16, 32, 64, 128, 256]),
+            "learning_rate": 1e-4 * 100 ** rng.random(),
+        }
         value = (params["learning_rate"] - 3e-3) ** 2 * 1e5 + 0.05 * params["depth"] + 0.01 * rng.random()
-        study.add_trial(optuna.trial.create_trial(
-            params=params, distributions=dists, value=value,
-            user_attrs={"depth": params["depth"], "widths": [params["units"]] * params["depth"]}))
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions=dists,
+                value=value,
+                user_attrs={"depth": params["depth"], "widths": [params["units"]] * params["depth"]},
+            )
+        )
     return study
 
 
@@ -29,12 +40,23 @@ def test_importances_match_optuna_on_a_real_study():
     result = param_importances(study)
     scratch = optuna.create_study()
     rates = [t.params["learning_rate"] for t in study.trials]
-    dists = {"depth": IntDistribution(1, 4), "width": FloatDistribution(8, 256, log=True),
-             "learning_rate": FloatDistribution(min(rates), max(rates), log=True)}  # observed ranges
+    dists = {
+        "depth": IntDistribution(1, 4),
+        "width": FloatDistribution(8, 256, log=True),
+        "learning_rate": FloatDistribution(min(rates), max(rates), log=True),
+    }  # observed ranges
     for t in study.trials:
-        scratch.add_trial(optuna.trial.create_trial(
-            params={"depth": t.params["depth"], "width": float(t.params["units"]), "learning_rate": t.params["learning_rate"]},
-            distributions=dists, value=t.value))
+        scratch.add_trial(
+            optuna.trial.create_trial(
+                params={
+                    "depth": t.params["depth"],
+                    "width": float(t.params["units"]),
+                    "learning_rate": t.params["learning_rate"],
+                },
+                distributions=dists,
+                value=t.value,
+            )
+        )
     expected = get_param_importances(scratch, evaluator=PedAnovaImportanceEvaluator())
     assert result.ped_anova == {k: float(v) for k, v in expected.items()}
     assert max(result.ped_anova, key=result.ped_anova.get) == "learning_rate"

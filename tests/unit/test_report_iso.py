@@ -11,14 +11,14 @@ from tests.unit.test_report_builders import PRUNED, study_of, trial
 
 def banded_study(direction: str = "minimize") -> optuna.Study:
     return study_of(
-        trial(1, 8, 0.9, n_params=1500),    # 0: band 1024-2047, depth 1 alone
-        trial(1, 8, 0.3, n_params=5000),    # 1: band 4096-8191
-        trial(1, 8, 0.5, n_params=6000),    # 2
-        trial(2, 8, 0.2, n_params=7000),    # 3
-        trial(1, 8, 0.1, n_params=9000),    # 4: band 8192-16383
+        trial(1, 8, 0.9, n_params=1500),  # 0: band 1024-2047, depth 1 alone
+        trial(1, 8, 0.3, n_params=5000),  # 1: band 4096-8191
+        trial(1, 8, 0.5, n_params=6000),  # 2
+        trial(2, 8, 0.2, n_params=7000),  # 3
+        trial(1, 8, 0.1, n_params=9000),  # 4: band 8192-16383
         trial(3, 8, 0.15, n_params=16000),  # 5
-        trial(1, 8, 0.4, n_params=40000),   # 6: band 32768-65535, a tie
-        trial(2, 8, 0.4, n_params=50000),   # 7
+        trial(1, 8, 0.4, n_params=40000),  # 6: band 32768-65535, a tie
+        trial(2, 8, 0.4, n_params=50000),  # 7
         trial(3, 8, state=PRUNED, n_params=4500),  # never scored
         direction=direction,
     )
@@ -58,21 +58,29 @@ def test_band_winners_follow_the_direction() -> None:
 def test_pareto_front_keeps_trials_no_smaller_trial_beats() -> None:
     study = study_of(
         trial(1, 8, 0.5, n_params=100),
-        trial(2, 8, 0.6, n_params=200),   # dominated by #0
+        trial(2, 8, 0.6, n_params=200),  # dominated by #0
         trial(1, 8, 0.4, n_params=300),
-        trial(2, 8, 0.4, n_params=300),   # ties #2 on both: not added twice
+        trial(2, 8, 0.4, n_params=300),  # ties #2 on both: not added twice
         trial(2, 8, 0.1, n_params=900),
     )
     assert [p.trial for p in pareto_front(study)] == [0, 2, 4]
     assert pareto_fronts(study) == {
         1: [ParetoPoint(0, 1, 100, 0.5, (8,)), ParetoPoint(2, 1, 300, 0.4, (8,))],
-        2: [ParetoPoint(1, 2, 200, 0.6, (8, 8)), ParetoPoint(3, 2, 300, 0.4, (8, 8)), ParetoPoint(4, 2, 900, 0.1, (8, 8))],
+        2: [
+            ParetoPoint(1, 2, 200, 0.6, (8, 8)),
+            ParetoPoint(3, 2, 300, 0.4, (8, 8)),
+            ParetoPoint(4, 2, 900, 0.1, (8, 8)),
+        ],
     }
 
 
 def test_pareto_front_of_a_maximised_study_climbs() -> None:
-    study = study_of(trial(1, 8, 0.5, n_params=100), trial(1, 8, 0.4, n_params=200), trial(1, 8, 0.9, n_params=300),
-                     direction="maximize")
+    study = study_of(
+        trial(1, 8, 0.5, n_params=100),
+        trial(1, 8, 0.4, n_params=200),
+        trial(1, 8, 0.9, n_params=300),
+        direction="maximize",
+    )
     assert [p.trial for p in pareto_front(study)] == [0, 2]
 
 

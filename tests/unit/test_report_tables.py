@@ -25,16 +25,17 @@ from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
 def grid_study():
     """Depth 1 and 2 at widths 16 and 32, with pruned and failed trials mixed in."""
     return study_of(
-        trial(1, 16, 0.5, n_params=1100),                # 0
-        trial(1, 16, 0.3, n_params=1100),                # 1
-        trial(1, 16, state=PRUNED, n_params=1100),       # 2
-        trial(1, 16, state=FAIL, n_params=1100),         # 3
-        trial(1, 32, 0.4, n_params=4300),                # 4
-        trial(2, 16, 0.2, n_params=3200),                # 5
-        trial(2, 16, 0.6, n_params=3200),                # 6
-        trial(2, 16, 0.1, n_params=3300),                # 7
-        trial(2, 32, state=PRUNED, n_params=12600),      # 8
-        metric="mse", baseline=0.7,
+        trial(1, 16, 0.5, n_params=1100),  # 0
+        trial(1, 16, 0.3, n_params=1100),  # 1
+        trial(1, 16, state=PRUNED, n_params=1100),  # 2
+        trial(1, 16, state=FAIL, n_params=1100),  # 3
+        trial(1, 32, 0.4, n_params=4300),  # 4
+        trial(2, 16, 0.2, n_params=3200),  # 5
+        trial(2, 16, 0.6, n_params=3200),  # 6
+        trial(2, 16, 0.1, n_params=3300),  # 7
+        trial(2, 32, state=PRUNED, n_params=12600),  # 8
+        metric="mse",
+        baseline=0.7,
     )
 
 
@@ -58,7 +59,10 @@ def test_many_widths_fall_in_power_of_two_bins() -> None:
     study = study_of(*(trial(1, w, float(i)) for i, w in enumerate(widths)))
     rows = depth_width_table(study)
     assert [(r.width, r.n_trials, r.best_trial) for r in rows] == [
-        ("8-15", 4, 0), ("16-31", 3, 4), ("32-63", 2, 7), ("64-127", 1, 9),
+        ("8-15", 4, 0),
+        ("16-31", 3, 4),
+        ("32-63", 2, 7),
+        ("64-127", 1, 9),
     ]
 
 
@@ -75,7 +79,9 @@ def test_per_layer_width_is_the_mean_over_layers() -> None:
 
 
 def test_widths_are_derived_from_parameters_without_the_widths_attribute() -> None:
-    data = collect(study_of(trial(3, 24, 0.2, widths_attr=False), trial(2, [8, 4], 0.1, mode="per_layer", widths_attr=False)))
+    data = collect(
+        study_of(trial(3, 24, 0.2, widths_attr=False), trial(2, [8, 4], 0.1, mode="per_layer", widths_attr=False))
+    )
     assert [r.widths for r in data.trials] == [(24, 24, 24), (8, 4)]
 
 
@@ -120,9 +126,20 @@ def test_cost_table_counts_outcomes_and_excludes_rejected_trials_from_the_pruned
         trial(1, 8, state=FAIL, seconds=1.0, curve=[], fail_reason="nan loss"),
     )
     assert cost_table(study) == [
-        CostRow(depth=1, n_trials=5, n_complete=2, n_pruned=1, n_rejected=1, n_failed=1, pruned_share=0.25,
-                median_epochs=1.5, median_seconds=6.0, total_seconds=43.0, median_seconds_per_epoch=2.5,
-                median_n_params=1000.0)
+        CostRow(
+            depth=1,
+            n_trials=5,
+            n_complete=2,
+            n_pruned=1,
+            n_rejected=1,
+            n_failed=1,
+            pruned_share=0.25,
+            median_epochs=1.5,
+            median_seconds=6.0,
+            total_seconds=43.0,
+            median_seconds_per_epoch=2.5,
+            median_n_params=1000.0,
+        )
     ]
 
 
@@ -135,7 +152,9 @@ def test_unfinished_reasons_group_rejected_pruned_and_failed_trials() -> None:
         trial(1, 8, state=FAIL, fail_reason="out of memory"),
     )
     assert [(r.state, r.reason, r.count, r.example_trial) for r in unfinished_reasons(study)] == [
-        ("REJECTED", "over max_params", 2, 1), ("PRUNED", "-", 1, 3), ("FAIL", "out of memory", 1, 4),
+        ("REJECTED", "over max_params", 2, 1),
+        ("PRUNED", "-", 1, 3),
+        ("FAIL", "out of memory", 1, 4),
     ]
 
 

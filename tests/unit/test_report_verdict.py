@@ -74,8 +74,12 @@ def test_baseline_line_warns_when_nothing_beats_the_trivial_predictor() -> None:
 
 def test_matched_parameter_line_counts_band_wins() -> None:
     assert verdict(depth_study(SEPARATED)).lines[2].startswith("No factor-2 parameter band holds two depths")
-    study = study_of(trial(1, 8, 0.3, n_params=5000), trial(2, 8, 0.2, n_params=6000),
-                     trial(1, 8, 0.1, n_params=9000), trial(2, 8, 0.2, n_params=10000))
+    study = study_of(
+        trial(1, 8, 0.3, n_params=5000),
+        trial(2, 8, 0.2, n_params=6000),
+        trial(1, 8, 0.1, n_params=9000),
+        trial(2, 8, 0.2, n_params=10000),
+    )
     assert "depth 1 wins 1, depth 2 wins 1" in verdict(study).lines[2]
     assert verdict(study).lines[2].startswith("At matched parameter counts (2 factor-2 bands hold two or more depths)")
 
@@ -88,20 +92,28 @@ def test_a_winner_that_loses_the_matched_bands_is_flagged() -> None:
     v = verdict(study_of(*trials))
     assert v.winner == 2
     band = next(line for line in v.lines if line.startswith("At matched"))
-    assert band.endswith("depth 1 wins 2. Depth 2 wins overall but not the most bands: its lead may come from size, not depth.")
+    assert band.endswith(
+        "depth 1 wins 2. Depth 2 wins overall but not the most bands: its lead may come from size, not depth."
+    )
 
 
 def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
-    confirmed = {"seeds": 3, "results": [
-        {"depth": 1, "widths": [8], "trial": 0, "values": [0.50, 0.52, 0.51]},
-        {"depth": 2, "widths": [8, 8], "trial": 6, "values": [0.10, 0.12, 0.11]},
-    ]}
+    confirmed = {
+        "seeds": 3,
+        "results": [
+            {"depth": 1, "widths": [8], "trial": 0, "values": [0.50, 0.52, 0.51]},
+            {"depth": 2, "widths": [8, 8], "trial": 6, "values": [0.10, 0.12, 0.11]},
+        ],
+    }
     v = verdict(depth_study(SEPARATED, confirmation=confirmed))
     assert v.confirmation == "confirmed" and v.summary == "depth 2 wins; confirmed"
-    noisy = {"seeds": 3, "results": [
-        {"depth": 1, "widths": [8], "trial": 0, "values": [0.1, 0.9, 0.5]},
-        {"depth": 2, "widths": [8, 8], "trial": 6, "values": [0.2, 0.6, 0.4]},
-    ]}
+    noisy = {
+        "seeds": 3,
+        "results": [
+            {"depth": 1, "widths": [8], "trial": 0, "values": [0.1, 0.9, 0.5]},
+            {"depth": 2, "widths": [8, 8], "trial": 6, "values": [0.2, 0.6, 0.4]},
+        ],
+    }
     v = verdict(depth_study(SEPARATED, confirmation=noisy))
     assert v.confirmation == "not confirmed"
     assert any("not significantly better" in line for line in v.lines)
@@ -183,10 +195,13 @@ def test_learning_curves_of_the_top_trials_and_the_best_per_depth() -> None:
 def test_confirmation_summary_gives_t_intervals_and_welch_tests() -> None:
     a, b = [0.30, 0.32, 0.31, 0.35], [0.20, 0.21, 0.25]
     summary = confirmation_summary(
-        {"seeds": 4, "results": [
-            {"depth": 1, "widths": [64], "trial": 4, "values": a},
-            {"depth": 2, "widths": [32, 32], "trial": 9, "values": b},
-        ]},
+        {
+            "seeds": 4,
+            "results": [
+                {"depth": 1, "widths": [64], "trial": 4, "values": a},
+                {"depth": 2, "widths": [32, 32], "trial": 9, "values": b},
+            ],
+        },
         "minimize",
     )
     one, two = summary.rows
@@ -204,11 +219,14 @@ def test_confirmation_summary_gives_t_intervals_and_welch_tests() -> None:
 
 def test_confirmation_picks_the_highest_mean_when_maximising_and_each_depths_best_result() -> None:
     summary = confirmation_summary(
-        {"seeds": 2, "results": [
-            {"depth": 1, "widths": [8], "trial": 1, "values": [0.70, 0.72]},
-            {"depth": 1, "widths": [16], "trial": 2, "values": [0.90, 0.91]},
-            {"depth": 3, "widths": [8, 8, 8], "trial": 3, "values": [0.80, 0.82]},
-        ]},
+        {
+            "seeds": 2,
+            "results": [
+                {"depth": 1, "widths": [8], "trial": 1, "values": [0.70, 0.72]},
+                {"depth": 1, "widths": [16], "trial": 2, "values": [0.90, 0.91]},
+                {"depth": 3, "widths": [8, 8, 8], "trial": 3, "values": [0.80, 0.82]},
+            ],
+        },
         "maximize",
     )
     assert summary.best_depth == 1
@@ -218,13 +236,19 @@ def test_confirmation_picks_the_highest_mean_when_maximising_and_each_depths_bes
 
 def test_one_seed_or_failed_seeds_give_no_interval_and_no_test() -> None:
     summary = confirmation_summary(
-        {"seeds": 2, "results": [
-            {"depth": 1, "widths": [8], "trial": 1, "values": [0.5, math.nan]},
-            {"depth": 2, "widths": [8, 8], "trial": 2, "values": [0.4, None]},
-        ]},
+        {
+            "seeds": 2,
+            "results": [
+                {"depth": 1, "widths": [8], "trial": 1, "values": [0.5, math.nan]},
+                {"depth": 2, "widths": [8, 8], "trial": 2, "values": [0.4, None]},
+            ],
+        },
         "minimize",
     )
-    assert [(r.values, r.n_failed, r.mean, r.low) for r in summary.rows] == [((0.5,), 1, 0.5, None), ((0.4,), 1, 0.4, None)]
+    assert [(r.values, r.n_failed, r.mean, r.low) for r in summary.rows] == [
+        ((0.5,), 1, 0.5, None),
+        ((0.4,), 1, 0.4, None),
+    ]
     assert summary.tests[0].p_value is None and not summary.confirmed
 
 

@@ -17,16 +17,25 @@ from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, open_study,
 from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CONFIRMATION = {"seeds": 3, "results": [
-    {"depth": 1, "widths": [16], "trial": 1, "values": [0.50, 0.52, 0.51]},
-    {"depth": 2, "widths": [16, 16], "trial": 5, "values": [0.20, 0.22, 0.21]},
-]}
+CONFIRMATION = {
+    "seeds": 3,
+    "results": [
+        {"depth": 1, "widths": [16], "trial": 1, "values": [0.50, 0.52, 0.51]},
+        {"depth": 2, "widths": [16, 16], "trial": 5, "values": [0.20, 0.22, 0.21]},
+    ],
+}
 
 
 def small_study(**attrs) -> optuna.Study:
     trials = [
-        trial(1 + i % 2, 16 * (1 + i % 3), 0.5 - 0.2 * (i % 2) + 0.01 * i, n_params=1000 * (1 + i % 2) + 100 * i,
-              lr=10 ** -(2 + i % 3), curve=[0.9, 0.7, 0.5 - 0.2 * (i % 2) + 0.01 * i])
+        trial(
+            1 + i % 2,
+            16 * (1 + i % 3),
+            0.5 - 0.2 * (i % 2) + 0.01 * i,
+            n_params=1000 * (1 + i % 2) + 100 * i,
+            lr=10 ** -(2 + i % 3),
+            curve=[0.9, 0.7, 0.5 - 0.2 * (i % 2) + 0.01 * i],
+        )
         for i in range(12)
     ]
     trials += [trial(1, 16, state=PRUNED, curve=[0.95]), trial(2, 16, state=FAIL, fail_reason="nan loss")]
@@ -90,8 +99,9 @@ def test_confirmation_results_are_rendered_with_welch_tests(written: dict[str, P
 
 
 def test_csv_holds_the_depth_width_table(tmp_path: Path) -> None:
-    study = study_of(trial(1, 16, 0.5, n_params=1100), trial(1, 16, 0.3, n_params=1100),
-                     trial(2, 32, state=PRUNED, n_params=9000))
+    study = study_of(
+        trial(1, 16, 0.5, n_params=1100), trial(1, 16, 0.3, n_params=1100), trial(2, 32, state=PRUNED, n_params=9000)
+    )
     with write_report(study, tmp_path)["csv"].open(newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
@@ -99,8 +109,16 @@ def test_csv_holds_the_depth_width_table(tmp_path: Path) -> None:
         ["1", "16", "2", "2", "0.3", "0.4", "1", "1100.0"],
         ["2", "32", "1", "0", "", "", "", "9000.0"],
     ]
-    assert DEPTH_WIDTH_COLUMNS == ("depth", "width", "n_trials", "n_complete", "best_value", "median_value",
-                                   "best_trial", "median_n_params")
+    assert DEPTH_WIDTH_COLUMNS == (
+        "depth",
+        "width",
+        "n_trials",
+        "n_complete",
+        "best_value",
+        "median_value",
+        "best_trial",
+        "median_n_params",
+    )
 
 
 def test_one_trial_and_one_depth_still_make_a_report(tmp_path: Path) -> None:
@@ -112,8 +130,11 @@ def test_one_trial_and_one_depth_still_make_a_report(tmp_path: Path) -> None:
 def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_path: Path) -> None:
     study = optuna.create_study(directions=["maximize", "minimize"])
     for i, (value, n_params) in enumerate(((0.7, 500.0), (0.9, 900.0), (0.6, 800.0))):
-        study.add_trial(optuna.trial.create_trial(
-            values=[value, n_params], user_attrs={"depth": 1 + i % 2, "widths": [8] * (1 + i % 2)}))
+        study.add_trial(
+            optuna.trial.create_trial(
+                values=[value, n_params], user_attrs={"depth": 1 + i % 2, "widths": [8] * (1 + i % 2)}
+            )
+        )
     html = write_report(study, tmp_path)["html"].read_text(encoding="utf-8")
     assert "the best value on the Pareto front is shown" in html and "#1" in html
 
@@ -156,12 +177,22 @@ def test_default_out_dir_is_reports_slash_study() -> None:
 
 
 def test_report_package_imports_neither_keras_nor_mlflow_nor_training_modules() -> None:
-    forbidden = ("keras", "tensorflow", "mlflow", "stacksearch.objective", "stacksearch.model",
-                 "stacksearch.train", "stacksearch.tracking")
+    forbidden = (
+        "keras",
+        "tensorflow",
+        "mlflow",
+        "stacksearch.objective",
+        "stacksearch.model",
+        "stacksearch.train",
+        "stacksearch.tracking",
+    )
     package = Path(ss.__file__).parent / "report"
     for source in package.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 assert not name.startswith(forbidden), f"{source.name} imports {name}"

@@ -51,13 +51,16 @@ def test_max_params_rejects_before_building():
         space.sample(trial, 2, 1)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"depth": (0, 2)}, "space.depth: min 0 is below 1"),
-    ({"units": (64, 8)}, "space.units: min 64 > max 8"),
-    ({"dropout": (0.0, 1.0)}, "space.dropout"),
-    ({"cell": ("rnn",)}, "space.cell"),
-    ({"width_mode": "deep"}, "space.width_mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": (0, 2)}, "space.depth: min 0 is below 1"),
+        ({"units": (64, 8)}, "space.units: min 64 > max 8"),
+        ({"dropout": (0.0, 1.0)}, "space.dropout"),
+        ({"cell": ("rnn",)}, "space.cell"),
+        ({"width_mode": "deep"}, "space.width_mode"),
+    ],
+)
 def test_bad_space_is_a_config_error(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         SearchSpace(**kwargs)
@@ -69,7 +72,9 @@ def _random_specs(count: int, seed: int):
     modes = ["shared", "per_layer", "iso_params"]
     for index in range(count):
         mode = modes[index % 3]
-        space = SearchSpace(depth=(1, 4), units=(1, 48), width_mode=mode, target_params=(3_000, 40_000), cell=("lstm", "gru"))
+        space = SearchSpace(
+            depth=(1, 4), units=(1, 48), width_mode=mode, target_params=(3_000, 40_000), cell=("lstm", "gru")
+        )
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=int(rng.integers(1 << 30))))
         trial = study.ask()
         yield space, trial
@@ -110,5 +115,7 @@ def test_model_returns_sequences_from_every_layer_but_the_last():
     recurrent = [layer for layer in model.layers if layer.name.startswith("lstm_")]
     assert [layer.return_sequences for layer in recurrent] == [True, True, False]
     assert all(layer.use_cudnn == "auto" and layer.recurrent_dropout == 0 and not layer.unroll for layer in recurrent)
-    labelling = build_stacked_lstm(ArchSpec((6, 4)), benchmarks.load("copy_memory", delay=2, n_train=4, n_val=2, n_test=2))
+    labelling = build_stacked_lstm(
+        ArchSpec((6, 4)), benchmarks.load("copy_memory", delay=2, n_train=4, n_val=2, n_test=2)
+    )
     assert labelling.output_shape == (None, None, 10)

@@ -14,8 +14,8 @@ import os
 import threading
 import uuid
 import warnings
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import optuna
 import pytest
@@ -26,7 +26,13 @@ from stacksearch.config import StudyConfig
 from stacksearch.exceptions import ConfigError, StorageError
 from stacksearch.search.loop import _TargetGuard, _work
 from stacksearch.storage import (
-    StaleTrialHandler, add_stale_hook, check_url, fail_stale_trials, mask_url, open_storage, orphan_trial_ids,
+    StaleTrialHandler,
+    add_stale_hook,
+    check_url,
+    fail_stale_trials,
+    mask_url,
+    open_storage,
+    orphan_trial_ids,
 )
 from tests.conftest import time_zone
 
@@ -43,12 +49,15 @@ def _study(tmp_path, **kwargs) -> optuna.Study:
     return optuna.create_study(storage=storage, study_name="s", load_if_exists=True)
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("postgresql+psycopg://me:secret@db:5432/optuna", "postgresql+psycopg://me:***@db:5432/optuna"),
-    ("mysql+pymysql://root:p%40ss@127.0.0.1:3306/test", "mysql+pymysql://root:***@127.0.0.1:3306/test"),
-    ("sqlite:///study.db", "sqlite:///study.db"),
-    ("not a url://x:secret@host", "not a url://x:***@host"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql+psycopg://me:secret@db:5432/optuna", "postgresql+psycopg://me:***@db:5432/optuna"),
+        ("mysql+pymysql://root:p%40ss@127.0.0.1:3306/test", "mysql+pymysql://root:***@127.0.0.1:3306/test"),
+        ("sqlite:///study.db", "sqlite:///study.db"),
+        ("not a url://x:secret@host", "not a url://x:***@host"),
+    ],
+)
 def test_mask_url_hides_passwords(url, shown):
     assert mask_url(url) == shown
 
@@ -75,8 +84,9 @@ def test_open_storage_sets_heartbeat_grace_and_retry(tmp_path):
 
 def test_grace_period_must_exceed_the_heartbeat_interval():
     with pytest.raises(Exception, match="grace_period"):
-        StudyConfig.model_validate({"benchmark": {"name": "adding"},
-                                    "study": {"heartbeat_interval": 10, "grace_period": 10}})
+        StudyConfig.model_validate(
+            {"benchmark": {"name": "adding"}, "study": {"heartbeat_interval": 10, "grace_period": 10}}
+        )
 
 
 def test_sqlite_uses_wal_busy_timeout_and_immediate_transactions(tmp_path):
@@ -142,8 +152,9 @@ def test_heartbeat_detects_a_silent_trial_and_a_survivor_retries_it(tmp_path):
     fail_stale_trials(study)
     assert study._storage.get_trial(dead._trial_id).state == TrialState.RUNNING  # within the grace period
     threading.Event().wait(3.2)
-    _work(study, _TargetGuard(lambda t: float(t.suggest_int("depth", 1, 3)), 1, False), _config(1), [],
-          threading.Event())  # a surviving worker: fails the stale trial, then runs its retry
+    _work(
+        study, _TargetGuard(lambda t: float(t.suggest_int("depth", 1, 3)), 1, False), _config(1), [], threading.Event()
+    )  # a surviving worker: fails the stale trial, then runs its retry
     trials = study.get_trials(deepcopy=False)
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE]
     assert trials[1].params == trials[0].params and trials[1].system_attrs["failed_trial"] == 0
@@ -266,12 +277,14 @@ def _backdate(study: optuna.Study, trial_id: int, seconds: float, heartbeat: boo
     column = table.c.heartbeat if heartbeat else table.c.datetime_start
     with study._storage._backend.engine.begin() as connection:
         value = connection.execute(sqlalchemy.select(column).where(table.c.trial_id == trial_id)).scalar_one()
-        connection.execute(table.update().where(table.c.trial_id == trial_id)
-                           .values({column.name: value - timedelta(seconds=seconds)}))
+        connection.execute(
+            table.update().where(table.c.trial_id == trial_id).values({column.name: value - timedelta(seconds=seconds)})
+        )
 
 
 def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_twice_the_grace_period(
-        beating_study, kolkata):
+    beating_study, kolkata
+):
     study, storage = beating_study, beating_study._storage
     seen: list[tuple[int, str, str]] = []
     add_stale_hook(storage, lambda s, t: seen.append((t.number, t.state.name, t.user_attrs.get("fail_reason", ""))))
@@ -291,7 +304,12 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_tw
     fail_stale_trials(study)  # a second worker that looks finds nothing more to do
     state = {t._trial_id: t for t in study.get_trials(deepcopy=False)}
     assert [state[i].state for i in (orphan, young, fresh, beating, silent)] == [
-        TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING, TrialState.RUNNING, TrialState.FAIL]
+        TrialState.FAIL,
+        TrialState.RUNNING,
+        TrialState.RUNNING,
+        TrialState.RUNNING,
+        TrialState.FAIL,
+    ]
     assert state[orphan].user_attrs["fail_reason"].startswith("worker lost: no heartbeat ever arrived in 10 s")
     assert state[silent].user_attrs["fail_reason"].startswith("worker lost: no heartbeat for 5 s")
     numbers = {state[orphan].number, state[silent].number}

@@ -13,9 +13,9 @@ from stacksearch.checkpoint import ARTIFACTS_ENV, CheckpointStore, default_folde
 from stacksearch.cli import build_parser
 from stacksearch.config import StudyConfig, validate_config
 from stacksearch.exceptions import ConfigError
-from stacksearch.search.setup import make_sampler, sampler_seed
 from stacksearch.host import visible_gpus, worker_env
 from stacksearch.search.pool import read_worker_config, uses_worker_processes, worker_command, write_worker_config
+from stacksearch.search.setup import make_sampler, sampler_seed
 
 
 @pytest.mark.parametrize("n_workers, cpus, threads", [(1, 2, 2), (2, 2, 1), (4, 2, 1), (4, 16, 4), (3, 16, 5)])
@@ -45,12 +45,21 @@ def test_visible_gpus_respects_cuda_visible_devices():
 
 def test_worker_config_round_trips_privately_and_never_reaches_the_command_line(tmp_path):
     url = "postgresql+psycopg://me:hunter2@db:5432/optuna"
-    config = StudyConfig.model_validate({
-        "benchmark": {"name": "adding", "args": {"length": 10}},
-        "study": {"name": "s", "n_trials": 7, "workers": 4, "storage": url, "heartbeat_interval": 2,
-                  "grace_period": 9, "artifacts": "/shared/ckpt"},
-        "space": {"depth": [1, 3], "batch_size": [32, 64]},
-    })
+    config = StudyConfig.model_validate(
+        {
+            "benchmark": {"name": "adding", "args": {"length": 10}},
+            "study": {
+                "name": "s",
+                "n_trials": 7,
+                "workers": 4,
+                "storage": url,
+                "heartbeat_interval": 2,
+                "grace_period": 9,
+                "artifacts": "/shared/ckpt",
+            },
+            "space": {"depth": [1, 3], "batch_size": [32, 64]},
+        }
+    )
     config.source = str(tmp_path / "s.yaml")
     path = write_worker_config(config, tmp_path / "config.json")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -70,8 +79,7 @@ def test_cli_run_has_a_workers_flag():
 
 @pytest.mark.parametrize("module", ["stacksearch.search.worker", "stacksearch.workers"])
 def test_worker_entry_point_starts(module):
-    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=True).stdout
     assert "--config" in out and "--index" in out
 
 
@@ -111,19 +119,23 @@ def test_in_memory_sqlite_is_refused_for_several_workers():
         run_workers(config, 2)
 
 
-@pytest.mark.parametrize("study, backend, expected", [
-    ({"n_trials": 21}, "tensorflow", False),                     # auto: TensorFlow's memory stays flat
-    ({"n_trials": 20}, "jax", False),                            # auto on JAX: no more trials than 20
-    ({"n_trials": 21}, "jax", True),                             # its process is replaced after 20 trials
-    ({"n_trials": 21}, "torch", True),
-    ({"n_trials": 11, "recycle_after": 10}, "tensorflow", True),  # asked for explicitly
-    ({"n_trials": 200, "recycle_after": None}, "jax", False),    # recycling off
-    ({"n_trials": 200, "storage": "sqlite:///:memory:"}, "jax", False),  # no other process could open the study
-    ({"n_trials": 5, "workers": 2}, "tensorflow", True),
-])
+@pytest.mark.parametrize(
+    "study, backend, expected",
+    [
+        ({"n_trials": 21}, "tensorflow", False),  # auto: TensorFlow's memory stays flat
+        ({"n_trials": 20}, "jax", False),  # auto on JAX: no more trials than 20
+        ({"n_trials": 21}, "jax", True),  # its process is replaced after 20 trials
+        ({"n_trials": 21}, "torch", True),
+        ({"n_trials": 11, "recycle_after": 10}, "tensorflow", True),  # asked for explicitly
+        ({"n_trials": 200, "recycle_after": None}, "jax", False),  # recycling off
+        ({"n_trials": 200, "storage": "sqlite:///:memory:"}, "jax", False),  # no other process could open the study
+        ({"n_trials": 5, "workers": 2}, "tensorflow", True),
+    ],
+)
 def test_when_run_trains_in_worker_processes(study, backend, expected):
-    config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": study,
-                                         "training": {"backend": backend}})
+    config = StudyConfig.model_validate(
+        {"benchmark": {"name": "adding"}, "study": study, "training": {"backend": backend}}
+    )
     assert uses_worker_processes(config) is expected
 
 
@@ -131,13 +143,18 @@ def test_recycle_after_auto_follows_the_backend():
     from stacksearch.search.pool import RECYCLE_AFTER, recycle_after
 
     def resolved(study: dict, backend: str) -> int | None:
-        return recycle_after(StudyConfig.model_validate(
-            {"benchmark": {"name": "adding"}, "study": study, "training": {"backend": backend}}))
+        return recycle_after(
+            StudyConfig.model_validate(
+                {"benchmark": {"name": "adding"}, "study": study, "training": {"backend": backend}}
+            )
+        )
 
     assert StudyConfig.model_validate({"benchmark": {"name": "adding"}}).study.recycle_after == "auto"
     assert resolved({}, "tensorflow") is None and resolved({}, "jax") == RECYCLE_AFTER == 20
     assert resolved({"recycle_after": 7}, "tensorflow") == 7 and resolved({"recycle_after": None}, "jax") is None
-    with pytest.raises(ConfigError, match=r"study.recycle_after: give a number of trials \(1 or more\), auto or null \(got 0\)"):
+    with pytest.raises(
+        ConfigError, match=r"study.recycle_after: give a number of trials \(1 or more\), auto or null \(got 0\)"
+    ):
         validate_config({"benchmark": {"name": "adding"}, "study": {"recycle_after": 0}}, "s.yaml")
 
 

@@ -13,7 +13,15 @@ from optuna.trial import TrialState, create_trial
 from stacksearch.exceptions import TrackingError
 from stacksearch.tracking import MLflowTracker, RetryPolicy, mask_url, redact, sync_mlflow
 from stacksearch.tracking.runs import LOCK_PREFIX, final_metrics, study_key, trial_params, trial_reason
-from tests.conftest_mlflow import Script, check_tree, mlflow_db_template, new_study, run_tree, scripted_objective, sqlite_uri  # noqa: F401
+from tests.conftest_mlflow import (  # noqa: F401
+    Script,
+    check_tree,
+    mlflow_db_template,
+    new_study,
+    run_tree,
+    scripted_objective,
+    sqlite_uri,
+)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 FAST = RetryPolicy(attempts=2, backoff=0.01, cooldown=0.2, max_cooldown=0.4, lock_timeout=2.0)
@@ -31,17 +39,40 @@ def test_redact_and_mask_url() -> None:
 def test_trial_params_final_metrics_and_reasons() -> None:
     done = create_trial(
         params={"depth": 2, "units_0": 8, "units_1": 4, "learning_rate": 0.01},
-        distributions={"depth": optuna.distributions.IntDistribution(1, 3),
-                       "units_0": optuna.distributions.IntDistribution(4, 8),
-                       "units_1": optuna.distributions.IntDistribution(4, 8),
-                       "learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-1)},
-        value=0.25, user_attrs={"widths": [8, 4], "width_mode": "per_layer", "seed": 7, "n_params": 500,
-                                "epochs_trained": 3, "best_epoch": 1, "train_seconds": 1.5, "test_mse": 0.3},
+        distributions={
+            "depth": optuna.distributions.IntDistribution(1, 3),
+            "units_0": optuna.distributions.IntDistribution(4, 8),
+            "units_1": optuna.distributions.IntDistribution(4, 8),
+            "learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-1),
+        },
+        value=0.25,
+        user_attrs={
+            "widths": [8, 4],
+            "width_mode": "per_layer",
+            "seed": 7,
+            "n_params": 500,
+            "epochs_trained": 3,
+            "best_epoch": 1,
+            "train_seconds": 1.5,
+            "test_mse": 0.3,
+        },
     )
     assert trial_params(done.params, done.user_attrs) == {
-        "depth": "2", "units_0": "8", "units_1": "4", "learning_rate": "0.01", "width_mode": "per_layer", "seed": "7"}
-    assert final_metrics(done) == {"n_params": 500.0, "epochs_trained": 3.0, "best_epoch": 1.0,
-                                   "train_seconds": 1.5, "test_mse": 0.3, "objective": 0.25}
+        "depth": "2",
+        "units_0": "8",
+        "units_1": "4",
+        "learning_rate": "0.01",
+        "width_mode": "per_layer",
+        "seed": "7",
+    }
+    assert final_metrics(done) == {
+        "n_params": 500.0,
+        "epochs_trained": 3.0,
+        "best_epoch": 1.0,
+        "train_seconds": 1.5,
+        "test_mse": 0.3,
+        "objective": 0.25,
+    }
     assert trial_reason(done) is None
     pruned = create_trial(state=TrialState.PRUNED, user_attrs={"reject_reason": "over budget"})
     assert trial_reason(pruned) == "over budget"
@@ -61,14 +92,22 @@ def test_bad_configuration_is_a_tracking_error(tmp_path: Path) -> None:
 def test_hooks_make_the_exact_run_tree(tmp_path: Path, sqlite_uri: str) -> None:
     study = new_study(tmp_path)
     tracker = MLflowTracker(sqlite_uri, flush_every=0.0)
-    tracker.setup(study, space={"depth": [1, 3], "units": [4, 16]}, benchmark=study.user_attrs["benchmark"],
-                  config={"study": {"storage": f"postgresql://me:{SECRET}@db/optuna"}})
+    tracker.setup(
+        study,
+        space={"depth": [1, 3], "units": [4, 16]},
+        benchmark=study.user_attrs["benchmark"],
+        config={"study": {"storage": f"postgresql://me:{SECRET}@db/optuna"}},
+    )
     scripts = {1: Script(end="prune"), 2: Script(end="fail"), 3: Script(end="reject"), 4: Script((0.4, 0.1, 0.2, 0.3))}
     study.optimize(scripted_objective([tracker], scripts), n_trials=6, callbacks=[tracker])
     tracker.close(study)
     tree = check_tree(tracker.client, study)
-    assert [t.state for t in study.trials][:4] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
-                                                   TrialState.PRUNED]
+    assert [t.state for t in study.trials][:4] == [
+        TrialState.COMPLETE,
+        TrialState.PRUNED,
+        TrialState.FAIL,
+        TrialState.PRUNED,
+    ]
     parent = tree.parent
     assert parent.info.status == "FINISHED"
     assert parent.data.params["space.depth"] == "[1, 3]"
@@ -79,7 +118,8 @@ def test_hooks_make_the_exact_run_tree(tmp_path: Path, sqlite_uri: str) -> None:
     assert SECRET not in str(parent.data.tags) and "me:***@db" in parent.data.tags["stacksearch.config"]
     best_history = tracker.client.get_metric_history(parent.info.run_id, "best_value")
     assert [m.value for m in sorted(best_history, key=lambda m: m.step)] == sorted(
-        [m.value for m in best_history], reverse=True)
+        [m.value for m in best_history], reverse=True
+    )
     assert study.trials[0].user_attrs["mlflow_run_id"] == tree.child(0).info.run_id
     assert sync_mlflow(study, tracker).unchanged == [0, 1, 2, 3, 4, 5]
 
@@ -205,8 +245,11 @@ def test_concurrent_setups_in_threads_make_one_parent(tmp_path: Path, sqlite_uri
 
     def setup(tracker: MLflowTracker) -> None:
         barrier.wait()
-        tracker.setup(optuna.load_study(study_name=study.study_name, storage=f"sqlite:///{tmp_path / 'optuna.db'}"),
-                      space={"depth": [1, 2]}, benchmark=None)
+        tracker.setup(
+            optuna.load_study(study_name=study.study_name, storage=f"sqlite:///{tmp_path / 'optuna.db'}"),
+            space={"depth": [1, 2]},
+            benchmark=None,
+        )
 
     threads = [threading.Thread(target=setup, args=(t,)) for t in trackers]
     for thread in threads:
