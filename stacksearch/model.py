@@ -25,11 +25,31 @@ from stacksearch.space import ArchSpec
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "keras_metric", "released_traces"]
+__all__ = ["build_stacked_lstm", "keras_metric", "released_traces", "fresh_session", "active_backend"]
 
 __getattr__ = forwarder(
     __name__, dict.fromkeys(("select_backend", "resolve_backend", "auto_backend"), "stacksearch.backend")
 )
+
+
+def active_backend() -> str:
+    """The Keras backend in use (loads Keras)."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def fresh_session(seed: int | None = None, *, free_memory: bool = True) -> None:
+    """Clear the Keras session (collecting garbage) before a model is built; seed every generator.
+
+    Example:
+        >>> fresh_session(seed=0)  # doctest: +SKIP
+    """
+    import keras
+
+    keras.backend.clear_session(free_memory=free_memory)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
 
 
 @contextlib.contextmanager

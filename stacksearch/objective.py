@@ -87,13 +87,11 @@ class StackedLSTMObjective:
         return (math.nan, math.nan) if self.multi_objective else math.nan
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
-        import keras
-
-        from stacksearch.model import released_traces
+        from stacksearch.model import active_backend, released_traces
 
         data = self.data
         trial.set_user_attr("width_mode", self.space.width_mode)
-        trial.set_user_attr("backend", keras.backend.backend())
+        trial.set_user_attr("backend", active_backend())
         try:
             spec = self.space.sample(trial, data.n_features, data.n_outputs)
         except TrialRejected as rejected:
@@ -113,15 +111,11 @@ class StackedLSTMObjective:
     def _train(
         self, trial: optuna.Trial, spec: ArchSpec, n_params: int, seed: int | None
     ) -> float | tuple[float, float]:
-        import keras
-
-        from stacksearch.model import build_stacked_lstm
+        from stacksearch.model import build_stacked_lstm, fresh_session
         from stacksearch.train import fit_model, score_test
 
         data = self.data
-        keras.backend.clear_session(free_memory=True)  # also collects garbage
-        if seed is not None:
-            keras.utils.set_random_seed(seed)
+        fresh_session(seed)
         model = None
         checkpoint = self.checkpoints.for_trial(trial) if self.checkpoints is not None else None
         try:
@@ -150,7 +144,7 @@ class StackedLSTMObjective:
                 if checkpoint is not None:
                     checkpoint.discard()
                 del model
-                keras.backend.clear_session()
+                fresh_session()
                 return self._failed(trial, f"out of memory: {str(err).splitlines()[0][:200]}")
             raise
         if checkpoint is not None:

@@ -8,6 +8,7 @@ Example:
     1
 """
 
+from stacksearch._moved import forwarder
 from stacksearch.data.files import load_csv, load_npz
 from stacksearch.data.forecast import forecast_windows, split_bounds
 from stacksearch.data.prep import pad_sequences, stratified_split
@@ -26,11 +27,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name == "load_data_section":  # moved to stacksearch.sources (it reads a config section)
-        from stacksearch._moved import warn_moved
-        from stacksearch.sources import load_data_section
-
-        warn_moved("stacksearch.data.load_data_section", "stacksearch.sources.load_data_section")
-        return load_data_section
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forwarder(__name__, {"load_data_section": "stacksearch.sources"})  # moved: it reads a config section

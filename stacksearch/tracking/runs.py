@@ -288,11 +288,11 @@ def model_signature(model: keras.Model) -> Any:
 def pip_requirements() -> list[str]:
     from importlib import metadata
 
-    import keras
+    from stacksearch.backend import resolve_backend
 
     backend = {"tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax"], "torch": ["torch"]}
     out = []
-    for names in (["mlflow"], ["keras"], backend.get(keras.backend.backend(), [])):
+    for names in (["mlflow"], ["keras"], backend.get(resolve_backend(None), [])):
         for name in names:
             with contextlib.suppress(metadata.PackageNotFoundError):
                 out.append(f"{name}=={metadata.version(name)}")
