@@ -35,6 +35,8 @@ _LAZY = {
     "StackedLSTMObjective": "stacksearch.objective",
     "MLflowTracker": "stacksearch.tracking",
     "run_study": "stacksearch.search.loop",
+    "default_sampler": "stacksearch.search.setup",
+    "default_pruner": "stacksearch.search.setup",
     "depth_width_table": "stacksearch.report",
     "write_report": "stacksearch.report",
 }

@@ -8,7 +8,16 @@ Example:
 
 from stacksearch.search.loop import FINISHED, run_study, trial_counts
 from stacksearch.search.pool import RECYCLE_AFTER, RECYCLE_EXIT, recycle_after, run_workers, uses_worker_processes
-from stacksearch.search.setup import grid_for, make_pruner, make_sampler, prepare_study, sampler_seed, startup_trials
+from stacksearch.search.setup import (
+    default_pruner,
+    default_sampler,
+    grid_for,
+    make_pruner,
+    make_sampler,
+    prepare_study,
+    sampler_seed,
+    startup_trials,
+)
 
 __all__ = [
     "run_study",
@@ -25,4 +34,6 @@ __all__ = [
     "sampler_seed",
     "startup_trials",
     "grid_for",
+    "default_sampler",
+    "default_pruner",
 ]

@@ -26,7 +26,16 @@ from stacksearch.sources import data_source
 from stacksearch.space import SearchSpace
 from stacksearch.storage import mask_url, open_storage
 
-__all__ = ["make_sampler", "make_pruner", "prepare_study", "sampler_seed", "startup_trials", "grid_for"]
+__all__ = [
+    "default_sampler",
+    "default_pruner",
+    "make_sampler",
+    "make_pruner",
+    "prepare_study",
+    "sampler_seed",
+    "startup_trials",
+    "grid_for",
+]
 
 
 def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
@@ -53,14 +62,29 @@ def sampler_seed(seed: int | None, worker: str | None = None) -> int | None:
     return (seed + 7919 * zlib.crc32(worker.encode())) % (2**32)
 
 
-def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
-    """Seeded multivariate TPE (grouped for per-layer widths), random, or grid."""
-    seed = sampler_seed(config.study.seed)
-    kind = config.study.sampler
+def default_sampler(
+    space: SearchSpace, *, n_trials: int, seed: int | None = None, kind: str = "tpe"
+) -> optuna.samplers.BaseSampler:
+    """The measured sampler for ``space``: seeded multivariate TPE (grouped for per-layer widths).
+
+    TPE starts modelling after :func:`startup_trials` random trials (a few, not Optuna's 10)
+    and runs with ``constant_liar`` so parallel workers spread out. ``kind`` ``random`` or
+    ``grid`` (:func:`grid_for`) are the alternatives. For your own Optuna code:
+
+    Example:
+        >>> import optuna, stacksearch as ss
+        >>> space = ss.SearchSpace(depth=(1, 4), units=(16, 256))
+        >>> sampler = ss.default_sampler(space, n_trials=50, seed=0)
+        >>> study = optuna.create_study(sampler=sampler, pruner=ss.default_pruner(epochs=20))
+        >>> type(sampler).__name__, sampler._n_startup_trials
+        ('TPESampler', 4)
+    """
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "grid":
         return optuna.samplers.GridSampler(grid_for(space), seed=seed)
+    if kind != "tpe":
+        raise ConfigError(f"study.sampler: {kind!r} is not one of tpe, random, grid")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(
@@ -68,8 +92,15 @@ def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.Bas
             multivariate=True,
             group=space.width_mode == "per_layer",
             constant_liar=True,
-            n_startup_trials=startup_trials(config.study.n_trials),
+            n_startup_trials=startup_trials(n_trials),
         )
+
+
+def make_sampler(config: StudyConfig, space: SearchSpace) -> optuna.samplers.BaseSampler:
+    """The study file's sampler: :func:`default_sampler` with this worker's seed (:func:`sampler_seed`)."""
+    return default_sampler(
+        space, n_trials=config.study.n_trials, seed=sampler_seed(config.study.seed), kind=config.study.sampler
+    )
 
 
 def startup_trials(n_trials: int) -> int:
@@ -108,21 +139,36 @@ def grid_for(space: SearchSpace) -> dict[str, list]:
     return grid
 
 
-def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
-    """Hyperband over epochs (default), median, or none; none for multi-objective studies."""
-    kind = "none" if config.study.multi_objective else config.study.pruner
+def default_pruner(epochs: int, kind: str = "hyperband") -> optuna.pruners.BasePruner:
+    """The measured pruner for trials of ``epochs`` epochs: Hyperband over epochs (or median, none).
+
+    LSTMs sit on a loss plateau for their first epochs, where the ranking is noise (or
+    inverted): no trial is judged before a fifth of its budget, then each rung halves
+    (measured in benchmarks/search_efficiency.py, docs/speed.md). Report one value per
+    epoch (``trial.report(value, epoch)``), as :class:`~stacksearch.StackedLSTMObjective` does.
+
+    Example:
+        >>> pruner = default_pruner(epochs=10)
+        >>> type(pruner).__name__, pruner._min_resource, pruner._max_resource
+        ('HyperbandPruner', 2, 10)
+    """
+    if epochs < 1:
+        raise ConfigError(f"training.epochs: {epochs!r} must be 1 or more")
     if kind == "hyperband":
-        # LSTMs sit on a loss plateau for their first epochs, where the ranking is noise (or
-        # inverted): judge no trial before a fifth of its budget, then halve at each rung.
-        # Measured in benchmarks/search_efficiency.py (docs/speed.md).
-        epochs = config.training.epochs
         return optuna.pruners.HyperbandPruner(
             min_resource=max(1, round(epochs / 5)), max_resource=epochs, reduction_factor=2
         )
     if kind == "median":
-        warmup = max(1, config.training.epochs // 3)  # past the plateau, as for Hyperband
+        warmup = max(1, epochs // 3)  # past the plateau, as for Hyperband
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+    if kind != "none":
+        raise ConfigError(f"study.pruner: {kind!r} is not one of hyperband, median, none")
     return optuna.pruners.NopPruner()
+
+
+def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
+    """The study file's pruner (:func:`default_pruner`); none for multi-objective studies, which Optuna cannot prune."""
+    return default_pruner(config.training.epochs, "none" if config.study.multi_objective else config.study.pruner)
 
 
 def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) -> dict[str, Any]:
