@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from stacksearch.exceptions import ConfigError
 from stacksearch.host import visible_gpus
+from stacksearch.settings import KERAS_DEFAULT_BACKEND, SETTINGS, resolve
 
 __all__ = ["auto_backend", "select_backend", "resolve_backend", "limit_framework_threads"]
 
@@ -58,8 +59,8 @@ def select_backend(name: str | None) -> str:
             )
         return active
     chosen = resolve_backend(name)
-    if name or os.environ.get("KERAS_BACKEND") == "auto":
-        os.environ["KERAS_BACKEND"] = chosen
+    if name or resolve("backend", default=None) == "auto":  # what Keras reads on import
+        os.environ[SETTINGS["backend"].env] = chosen
     try:
         with _native_stderr_silenced():
             import keras  # noqa: F401
@@ -74,7 +75,8 @@ def resolve_backend(name: str | None) -> str:
 
     A backend's own name is itself. ``auto``, or no name, is the active backend once Keras
     is loaded; before that ``auto`` (or ``KERAS_BACKEND=auto``) is :func:`auto_backend`'s
-    pick, and no name means ``KERAS_BACKEND``, else TensorFlow.
+    pick, and no name means ``KERAS_BACKEND``, else TensorFlow, as Keras itself would
+    (the ``backend`` row of :data:`stacksearch.settings.SETTINGS`).
 
     Example:
         >>> resolve_backend("jax")
@@ -84,9 +86,8 @@ def resolve_backend(name: str | None) -> str:
         return name
     if "keras" in sys.modules:
         return sys.modules["keras"].backend.backend()
-    if name == "auto" or os.environ.get("KERAS_BACKEND") == "auto":
-        return auto_backend()
-    return os.environ.get("KERAS_BACKEND", "tensorflow")
+    chosen = resolve("backend", flag=name, default=KERAS_DEFAULT_BACKEND)
+    return auto_backend() if chosen == "auto" else chosen
 
 
 @contextlib.contextmanager
@@ -109,8 +110,9 @@ def _native_stderr_silenced() -> Iterator[None]:
 def limit_framework_threads() -> None:
     """Give TensorFlow (or torch) the thread counts ``TF_NUM_INTRAOP_THREADS`` asks for (a worker's share)."""
     threads = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0)
-    if threads < 1 or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        if threads >= 1 and os.environ.get("KERAS_BACKEND") == "torch":
+    backend = resolve_backend(None) if threads >= 1 else None
+    if backend != "tensorflow":
+        if backend == "torch":
             import torch
 
             torch.set_num_threads(threads)

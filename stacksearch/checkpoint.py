@@ -34,6 +34,7 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
 
+from stacksearch.settings import ARTIFACTS_FOLDER, SETTINGS, resolve
 from stacksearch.storage import sqlite_file
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["CheckpointStore", "TrialCheckpoint", "Resume", "default_folder", "ARTIFACTS_ENV"]
 
 _log = logging.getLogger(__name__)
-ARTIFACTS_ENV = "STACKSEARCH_ARTIFACTS"
+ARTIFACTS_ENV = SETTINGS["artifacts"].env
 _NAME = re.compile(r"^checkpoint-trial(\d+)-epoch(\d+)\.npz$")
 
 
@@ -51,7 +52,7 @@ def default_folder(storage_url: str) -> Path:
     path = sqlite_file(storage_url)
     if path is not None:
         return path.with_name(path.name + ".artifacts")
-    return Path("stacksearch-artifacts")
+    return Path(ARTIFACTS_FOLDER)
 
 
 @dataclass
@@ -186,8 +187,11 @@ class CheckpointStore:
 
     @classmethod
     def for_config(cls, storage_url: str, folder: str | None = None) -> CheckpointStore:
-        """``STACKSEARCH_ARTIFACTS`` > ``folder`` (``study.artifacts``) > beside the storage."""
-        chosen = os.environ.get(ARTIFACTS_ENV) or folder
+        """``STACKSEARCH_ARTIFACTS`` > ``folder`` (``study.artifacts``) > beside the storage.
+
+        The order is :func:`stacksearch.settings.resolve`'s; ``folder`` is the study file's layer.
+        """
+        chosen = resolve("artifacts", file=folder)
         return cls(chosen if chosen else default_folder(storage_url))
 
     def folder_ready(self) -> None:

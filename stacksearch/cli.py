@@ -24,6 +24,7 @@ from rich.table import Table
 
 from stacksearch import __version__
 from stacksearch.exceptions import StackSearchError
+from stacksearch.settings import SETTINGS, resolve
 
 __all__ = ["main", "build_parser"]
 
@@ -82,20 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stacksearch.sources import load_study_data
     from stacksearch.storage import mask_url
 
-    config = load_config(
-        args.study_file,
-        n_trials=args.n_trials,
-        timeout=args.timeout,
-        storage=args.storage,
-        study_name=args.study_name,
-        backend=args.backend,
-        seed=args.seed,
-        tracking_uri=args.tracking_uri,
-    )
-    if args.no_tracking:
-        config.tracking.enabled = False
-    if args.workers is not None:
-        config.study.workers = args.workers
+    config = load_config(args.study_file, **_flags(args))
     data = load_study_data(config)
     stop = threading.Event()
     _install_interrupt_handler(stop)
@@ -125,9 +113,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"storage: {mask_url(config.storage_url)}  study: {config.study_name}")
     if config.tracking.enabled:
         console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
-    if config.report.enabled and not args.no_report:
+    if config.report.enabled:
         _write_report(study, config.report.out, config.tracking_uri if config.tracking.enabled else None)
     return 0
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings flags of ``args`` by setting name (:data:`stacksearch.settings.SETTINGS`); None where not given.
+
+    A flag without an argument (``--no-tracking``) gives its setting's ``switch`` value when present.
+    """
+    flags = {}
+    for setting in SETTINGS.values():
+        if setting.flag is None:
+            continue
+        given = getattr(args, setting.flag.removeprefix("--").replace("-", "_"))
+        if setting.switch is not None:
+            given = setting.switch if given else None
+        flags[setting.name] = given
+    return flags
+
+
+def _default(name: str, *, file: bool = False) -> str:
+    """Where a setting comes from without its flag, for ``--help``: its variable, the study file's key, the default."""
+    setting = SETTINGS[name]
+    layers = [setting.env] if setting.env else []
+    return ", else ".join([*layers, *([setting.key] if file else []), str(setting.default)])
 
 
 def _print_best(study: Any, metric: str) -> None:
@@ -199,10 +210,9 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 
 def _storage_url(args: argparse.Namespace) -> str:
-    from stacksearch.config import DEFAULT_STORAGE
     from stacksearch.storage import check_url
 
-    return check_url(args.storage or os.environ.get("STACKSEARCH_STORAGE") or DEFAULT_STORAGE)
+    return check_url(resolve("storage", flag=args.storage))
 
 
 @command("studies")
@@ -279,17 +289,14 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
 @command("ui")
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the MLflow UI on 127.0.0.1 against a study's tracking URI; print its address."""
-    from stacksearch.config import DEFAULT_TRACKING_URI, load_config
+    from stacksearch.config import load_config
     from stacksearch.tracking import serve_ui
 
-    uri = args.tracking_uri
-    if uri is None and args.study_file is not None:
-        uri = load_config(args.study_file).tracking_uri
-    serve_ui(
-        uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI,
-        args.port,
-        echo=lambda text: console.print(text, soft_wrap=True, markup=False),
-    )
+    if args.tracking_uri is None and args.study_file is not None:
+        uri = load_config(args.study_file).tracking_uri  # the environment, else the file, else the default
+    else:
+        uri = resolve("tracking_uri", flag=args.tracking_uri)
+    serve_ui(uri, args.port, echo=lambda text: console.print(text, soft_wrap=True, markup=False))
     return 0
 
 
@@ -308,7 +315,7 @@ def cmd_sync_mlflow(args: argparse.Namespace) -> int:
     if args.study not in names:
         raise StorageError(f"no study {args.study!r} in {mask_url(url)}; studies there: {', '.join(names) or 'none'}")
     study = optuna.load_study(study_name=args.study, storage=storage)
-    tracker = MLflowTracker(tracking_uri=args.tracking_uri, experiment=args.experiment)
+    tracker = MLflowTracker(tracking_uri=resolve("tracking_uri", flag=args.tracking_uri), experiment=args.experiment)
     result = sync_mlflow(study, tracker, kill_running=args.kill_running)
     console.print(
         f"mlflow {mask_url(tracker.tracking_uri)}, study {args.study}: {result}", soft_wrap=True, markup=False
@@ -334,15 +341,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("study_file", metavar="STUDY.yaml")
     run.add_argument("--n-trials", type=int, help="target number of finished trials for the study")
     run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
-    run.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    run.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage', file=True)})")
     run.add_argument("--study-name", help="study name (default: from the file)")
     run.add_argument(
         "--backend",
         choices=("auto", "tensorflow", "jax", "torch"),
-        help="Keras backend (default auto: TensorFlow on CPU, JAX on a GPU; docs/performance.md)",
+        help=f"Keras backend (default: {_default('backend', file=True)}: TensorFlow on CPU, JAX on a GPU; "
+        "docs/performance.md)",
     )
     run.add_argument("--seed", type=int, help="sampler and training seed")
-    run.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+    run.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri', file=True)})")
     run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
     run.add_argument("--no-report", action="store_true", help="do not write the report at the end")
     run.add_argument(
@@ -353,31 +361,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     studies = sub.add_parser("studies", help="list the studies in a storage")
-    studies.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    studies.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
 
     sub.add_parser("benchmarks", help="list the built-in benchmarks")
 
     report = sub.add_parser("report", help="write the depth-versus-width report of a study")
     report.add_argument("study", metavar="STUDY", help="study name")
-    report.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    report.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
     report.add_argument("--out", help="output folder (default reports/STUDY/)")
 
     confirm = sub.add_parser("confirm", help="retrain the best architecture of each top depth with several seeds")
     confirm.add_argument("study", metavar="STUDY", help="study name")
     confirm.add_argument("--top", type=int, default=3, help="how many depths to confirm (best first)")
     confirm.add_argument("--seeds", type=int, default=3, help="seeds per architecture")
-    confirm.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
+    confirm.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
     confirm.add_argument("--out", help="report folder (default reports/STUDY/)")
 
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 and print its address")
     ui.add_argument("study_file", metavar="STUDY.yaml", nargs="?", help="use this study file's tracking URI")
     ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
-    ui.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+    ui.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri')})")
 
     sync = sub.add_parser("sync-mlflow", help="log to MLflow the trials whose runs are missing or stale")
     sync.add_argument("study", metavar="STUDY", help="study name")
-    sync.add_argument("--storage", help="Optuna storage URL (default sqlite:///stacksearch.db)")
-    sync.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlflow.db)")
+    sync.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
+    sync.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri')})")
     sync.add_argument("--experiment", help="MLflow experiment (default: the study name)")
     sync.add_argument(
         "--kill-running",

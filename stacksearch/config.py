@@ -1,7 +1,8 @@
 """Study files: YAML validated into a typed :class:`StudyConfig`, with overrides.
 
-Precedence: CLI flag > environment (``STACKSEARCH_STORAGE``, ``MLFLOW_TRACKING_URI``,
-``KERAS_BACKEND``) > study file > default.
+Precedence: CLI flag > environment > study file > default, for the settings listed in
+:data:`stacksearch.settings.SETTINGS` (``STACKSEARCH_STORAGE``, ``MLFLOW_TRACKING_URI``,
+``KERAS_BACKEND``, ``STACKSEARCH_ARTIFACTS``).
 
 Example:
     >>> cfg = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"name": "demo"}})
@@ -12,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import difflib
-import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,13 +21,26 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from stacksearch.exceptions import ConfigError
+from stacksearch.settings import (
+    BATCH_SIZE,
+    DEFAULT_BACKEND,
+    DEFAULT_STORAGE,
+    DEFAULT_TRACKING_URI,
+    EPOCHS,
+    GRACE_PERIOD,
+    HEARTBEAT_INTERVAL,
+    N_TRIALS,
+    PATIENCE,
+    SEED,
+    SETTINGS,
+    WORKERS,
+    choose,
+)
 from stacksearch.space import SearchSpace
 
 __all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]
 
 BACKENDS = ("tensorflow", "jax", "torch")
-DEFAULT_STORAGE = "sqlite:///stacksearch.db"
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
 class _Section(BaseModel):
@@ -37,17 +51,17 @@ class StudySection(_Section):
     """How the Optuna study runs: name, size, sampler, pruner and storage."""
 
     name: str | None = None
-    n_trials: int = Field(20, ge=1)
+    n_trials: int = Field(N_TRIALS, ge=1)
     timeout: float | None = Field(None, gt=0)
-    seed: int | None = 0
+    seed: int | None = SEED
     storage: str | None = None
     sampler: Literal["tpe", "random", "grid"] = "tpe"
     pruner: Literal["hyperband", "median", "none"] = "hyperband"
     multi_objective: bool = False
-    workers: int = Field(1, ge=1)
+    workers: int = Field(WORKERS, ge=1)
     recycle_after: int | Literal["auto"] | None = "auto"
-    heartbeat_interval: int = Field(10, ge=1)
-    grace_period: int = Field(30, ge=1)
+    heartbeat_interval: int = Field(HEARTBEAT_INTERVAL, ge=1)
+    grace_period: int = Field(GRACE_PERIOD, ge=1)
     checkpoints: bool = True
     artifacts: str | None = None
 
@@ -148,9 +162,9 @@ class SpaceSection(_Section):
 class TrainingSection(_Section):
     """How each trial trains: epochs, batch size, early stopping, Keras backend."""
 
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(64, ge=1)
-    patience: int | None = Field(3, ge=1)
+    epochs: int = Field(EPOCHS, ge=1)
+    batch_size: int = Field(BATCH_SIZE, ge=1)
+    patience: int | None = Field(PATIENCE, ge=1)
     backend: Literal["auto", "tensorflow", "jax", "torch"] | None = None
 
 
@@ -213,7 +227,7 @@ class StudyConfig(_Section):
     @property
     def backend(self) -> str:
         """The Keras backend after overrides (default ``auto``: TensorFlow on CPU, JAX on a GPU)."""
-        return self.training.backend or "auto"
+        return self.training.backend or DEFAULT_BACKEND
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -288,9 +302,15 @@ def load_config(
     backend: str | None = None,
     seed: int | None = None,
     tracking_uri: str | None = None,
-    env: dict[str, str] | None = None,
+    workers: int | None = None,
+    tracking: bool | None = None,
+    report: bool | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> StudyConfig:
     """Read and validate a study YAML file, then apply environment and flag overrides.
+
+    Each keyword is a setting of :data:`stacksearch.settings.SETTINGS` (``tracking=False``
+    is ``--no-tracking``); ``env`` defaults to ``os.environ``.
 
     Example:
         >>> cfg = load_config("studies/quickstart.yaml", n_trials=3)  # doctest: +SKIP
@@ -312,7 +332,7 @@ def load_config(
     config = validate_config(raw, str(path))
     return apply_overrides(
         config,
-        env=os.environ if env is None else env,
+        env=env,
         n_trials=n_trials,
         timeout=timeout,
         storage=storage,
@@ -320,37 +340,33 @@ def load_config(
         backend=backend,
         seed=seed,
         tracking_uri=tracking_uri,
+        workers=workers,
+        tracking=tracking,
+        report=report,
     )
 
 
-def apply_overrides(config: StudyConfig, env: Any, **flags: Any) -> StudyConfig:
-    """Apply environment variables, then non-None flags, over the file's values."""
-    layers = [
-        {
-            "storage": env.get("STACKSEARCH_STORAGE"),
-            "tracking_uri": env.get("MLFLOW_TRACKING_URI"),
-            "backend": env.get("KERAS_BACKEND"),
-        },
-        flags,
-    ]
-    targets = {
-        "n_trials": ("study", "n_trials"),
-        "timeout": ("study", "timeout"),
-        "storage": ("study", "storage"),
-        "study_name": ("study", "name"),
-        "seed": ("study", "seed"),
-        "backend": ("training", "backend"),
-        "tracking_uri": ("tracking", "tracking_uri"),
-    }
-    origin = {"storage": "STACKSEARCH_STORAGE", "tracking_uri": "MLFLOW_TRACKING_URI", "backend": "KERAS_BACKEND"}
-    for layer_index, layer in enumerate(layers):
-        for key, value in layer.items():
-            if value is None or value == "":
-                continue
-            section, attr = targets[key]
-            try:
-                setattr(getattr(config, section), attr, value)
-            except ValidationError as err:
-                name = origin[key] if layer_index == 0 else f"--{key.replace('_', '-')}"
-                raise ConfigError(f"{name}={value!r}: {err.errors()[0]['msg']}") from None
+def apply_overrides(config: StudyConfig, env: Mapping[str, str] | None = None, **flags: Any) -> StudyConfig:
+    """Apply the environment, then non-None flags, over the file's values (:func:`stacksearch.settings.choose`).
+
+    ``flags`` are by setting name (``n_trials``, ``storage``, ...); ``env`` defaults to
+    ``os.environ``. A bad value raises a :class:`ConfigError` naming the flag or variable.
+
+    Example:
+        >>> cfg = StudyConfig.model_validate({"benchmark": {"name": "adding"}})
+        >>> apply_overrides(cfg, {"STACKSEARCH_STORAGE": "sqlite:///env.db"}, n_trials=3).storage_url
+        'sqlite:///env.db'
+    """
+    unknown = sorted(set(flags) - set(SETTINGS))
+    if unknown:
+        raise TypeError(f"apply_overrides: no setting {unknown[0]!r}; the settings are {', '.join(SETTINGS)}")
+    for setting in SETTINGS.values():
+        section = getattr(config, setting.section)
+        choice = choose(setting.name, flag=flags.get(setting.name), file=getattr(section, setting.field), env=env)
+        if choice.layer not in ("flag", "environment"):
+            continue
+        try:
+            setattr(section, setting.field, choice.value)
+        except ValidationError as err:
+            raise ConfigError(f"{choice.origin}={choice.value!r}: {err.errors()[0]['msg']}") from None
     return config

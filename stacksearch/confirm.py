@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from stacksearch.config import SpaceSection
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, StackSearchError
+from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE
 from stacksearch.space import SearchSpace
 
 __all__ = ["confirm_study", "best_per_depth"]
@@ -90,9 +91,9 @@ def confirm_study(
             objective = StackedLSTMObjective(
                 data,
                 space,
-                epochs=training.get("epochs", 10),
-                batch_size=training.get("batch_size", 64),
-                patience=training.get("patience", 3),
+                epochs=training.get("epochs", EPOCHS),
+                batch_size=training.get("batch_size", BATCH_SIZE),
+                patience=training.get("patience", PATIENCE),
                 seed=SEED_OFFSET + index,
                 prune=False,
             )

@@ -19,6 +19,7 @@ import optuna
 
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import TrialRejected
+from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE, SEED
 from stacksearch.space import ArchSpec, SearchSpace
 
 if TYPE_CHECKING:
@@ -57,10 +58,10 @@ class StackedLSTMObjective:
         data: SequenceData,
         space: SearchSpace | None = None,
         *,
-        epochs: int = 10,
-        batch_size: int = 64,
-        patience: int | None = 3,
-        seed: int | None = 0,
+        epochs: int = EPOCHS,
+        batch_size: int = BATCH_SIZE,
+        patience: int | None = PATIENCE,
+        seed: int | None = SEED,
         prune: bool = True,
         multi_objective: bool = False,
         listeners: Sequence[TrialListener] = (),

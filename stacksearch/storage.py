@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from stacksearch.exceptions import ConfigError, StorageError
+from stacksearch.settings import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 __all__ = [
     "mask_url",
@@ -54,8 +55,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 SCHEMES = ("sqlite", "postgresql", "mysql")
-HEARTBEAT_INTERVAL = 10
-GRACE_PERIOD = 30
 SQLITE_BUSY_TIMEOUT = 60
 _HINT = "use sqlite:///FILE.db, postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB"
 _DRIVER_EXTRA = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}

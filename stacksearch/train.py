@@ -18,6 +18,7 @@ import numpy as np
 import optuna
 
 from stacksearch.data import SequenceData
+from stacksearch.settings import PATIENCE
 
 if TYPE_CHECKING:
     import keras
@@ -157,7 +158,7 @@ def fit_model(
     *,
     epochs: int,
     batch_size: int,
-    patience: int | None = 3,
+    patience: int | None = PATIENCE,
     trial: optuna.Trial | None = None,
     prune: bool = True,
     on_epoch_end: EpochHook | None = None,

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
+from stacksearch.settings import DEFAULT_TRACKING_URI
 from stacksearch.storage import mask_url as _mask_storage_url
 from stacksearch.storage import sqlite_file
 

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
+from stacksearch.settings import resolve
 from stacksearch.tracking.calls import TrackerBase
 from stacksearch.tracking.runs import (
     MODEL_NAME,
@@ -86,6 +86,8 @@ class MLflowTracker(TrackerBase):
     terminal status. ``log_models`` (``best``, ``all`` or ``none``) says whose Keras model
     is logged. Passing only ``callbacks=[MLflowTracker()]`` to ``study.optimize`` works:
     the runs are then made as trials finish, from the trial's ``history`` user attribute.
+    Without ``tracking_uri`` it logs to ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``
+    (:mod:`stacksearch.settings`).
 
     Example:
         >>> tracker = MLflowTracker("sqlite:///mlflow.db", experiment="adding")  # doctest: +SKIP
@@ -104,7 +106,7 @@ class MLflowTracker(TrackerBase):
     ) -> None:
         if log_models not in ("best", "all", "none"):
             raise TrackingError(f"tracking.log_models: {log_models!r} is not one of best, all, none")
-        self.tracking_uri = check_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+        self.tracking_uri = check_uri(resolve("tracking_uri", flag=tracking_uri))
         self.experiment = experiment
         self.log_models = log_models
         self.retry = retry or RetryPolicy()

@@ -16,8 +16,8 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from stacksearch.config import DEFAULT_TRACKING_URI
 from stacksearch.exceptions import TrackingError
+from stacksearch.settings import resolve
 from stacksearch.tracking.runs import check_uri, mask_url
 
 __all__ = ["serve_ui", "stop_ui"]
@@ -44,13 +44,14 @@ def serve_ui(
 
     With ``block`` it serves until Ctrl-C; otherwise it returns the running server process
     once the UI answers (stop it with :func:`stop_ui`). An ``http(s)://`` tracking URI is
-    already a server: its address is printed and nothing is started.
+    already a server: its address is printed and nothing is started. Without ``tracking_uri``:
+    ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` (:mod:`stacksearch.settings`).
 
     Example:
         >>> serve_ui("sqlite:///mlflow.db", 5000)  # doctest: +SKIP
         MLflow UI: http://127.0.0.1:5000  (tracking sqlite:///mlflow.db; Ctrl-C stops it)
     """
-    uri = check_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+    uri = check_uri(resolve("tracking_uri", flag=tracking_uri))
     if uri.startswith(("http://", "https://")):
         echo(f"MLflow UI: {mask_url(uri)}  (the tracking server itself)")
         return None
