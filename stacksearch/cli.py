@@ -1,6 +1,9 @@
 """The ``stacksearch`` command: run studies, list studies and benchmarks, write reports.
 
 User errors print one line and exit with code 2 (``--debug`` shows the traceback).
+``run`` exits 0 when the study reached ``n_trials`` or ``--timeout`` (seconds from the start
+of the command, data loading included, with one process or ``--workers N``) and 130 when it
+was stopped (Ctrl-C): the loop's stop reason maps to the exit code and last line.
 
 Example:
     $ stacksearch run studies/quickstart.yaml --n-trials 5
@@ -15,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +34,11 @@ __all__ = ["main", "build_parser"]
 
 console = Console(highlight=False)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+_RUN_EXIT = {"target": 0, "deadline": 0, "stopped": 130}  # StopReason value -> exit code of `run`
+_RUN_MESSAGE = {
+    "deadline": "[yellow]timeout: {timeout:g} s since the command started; run the same command to continue[/]",
+    "stopped": "[yellow]stopped: finished trials are saved; run the same command to continue[/]",
+}
 
 
 def command(name: str) -> Callable:
@@ -77,13 +86,15 @@ def _install_interrupt_handler(stop: threading.Event) -> None:
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
     """Run or resume a study from a YAML file."""
+    started = time.time()  # --timeout counts from here, data loading included, however many workers
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
-    from stacksearch.search.loop import FINISHED, run_study, trial_counts
+    from stacksearch.search.loop import FINISHED, Deadline, run_trials, trial_counts
     from stacksearch.sources import load_study_data
     from stacksearch.storage import mask_url
 
     config = load_config(args.study_file, **_flags(args))
+    deadline = Deadline.after(config.study.timeout, start=started)
     data = load_study_data(config)
     stop = threading.Event()
     _install_interrupt_handler(stop)
@@ -94,15 +105,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = StudyProgress(config.study.n_trials, data.direction, console=console)
     try:
         with progress:
-            from stacksearch.search.pool import run_workers, uses_worker_processes
+            from stacksearch.search.pool import run_pool, uses_worker_processes
 
             if uses_worker_processes(config):
-                study = run_workers(config, config.study.workers, callbacks=[progress], stop=stop, data=data)
+                result = run_pool(
+                    config, config.study.workers, callbacks=[progress], stop=stop, data=data, deadline=deadline
+                )
             else:
-                study = run_study(config, callbacks=[progress], stop=stop, data=data)
+                result = run_trials(config, callbacks=[progress], stop=stop, data=data, deadline=deadline)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished trials are saved; run the same command to continue[/]")
         return 130
+    study = result.study
     counts = trial_counts(study)
     finished = sum(counts[s] for s in FINISHED)
     _print_best(study, data.metric)
@@ -115,7 +129,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
     if config.report.enabled:
         _write_report(study, config.report.out, config.tracking_uri if config.tracking.enabled else None)
-    return 0
+    if result.reason.value in _RUN_MESSAGE:
+        console.print(_RUN_MESSAGE[result.reason.value].format(timeout=config.study.timeout or 0))
+    return _RUN_EXIT[result.reason.value]
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -340,7 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run or resume a study from a YAML study file")
     run.add_argument("study_file", metavar="STUDY.yaml")
     run.add_argument("--n-trials", type=int, help="target number of finished trials for the study")
-    run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        help="start no trial after this many seconds from the start of the command (data loading included)",
+    )
     run.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage', file=True)})")
     run.add_argument("--study-name", help="study name (default: from the file)")
     run.add_argument(

@@ -6,8 +6,15 @@ Example:
     >>> from stacksearch.search import make_pruner, run_study, run_workers  # doctest: +SKIP
 """
 
-from stacksearch.search.loop import FINISHED, run_study, trial_counts
-from stacksearch.search.pool import RECYCLE_AFTER, RECYCLE_EXIT, recycle_after, run_workers, uses_worker_processes
+from stacksearch.search.loop import FINISHED, Deadline, RunResult, StopReason, run_study, run_trials, trial_counts
+from stacksearch.search.pool import (
+    RECYCLE_AFTER,
+    RECYCLE_EXIT,
+    recycle_after,
+    run_pool,
+    run_workers,
+    uses_worker_processes,
+)
 from stacksearch.search.setup import (
     default_pruner,
     default_sampler,
@@ -21,9 +28,14 @@ from stacksearch.search.setup import (
 
 __all__ = [
     "run_study",
+    "run_trials",
+    "RunResult",
+    "Deadline",
+    "StopReason",
     "trial_counts",
     "FINISHED",
     "run_workers",
+    "run_pool",
     "uses_worker_processes",
     "recycle_after",
     "RECYCLE_AFTER",

@@ -4,11 +4,20 @@
 again (after Ctrl-C, a crash, or from another worker) tops the study up to ``n_trials``
 finished (complete + pruned) trials, and several workers stop together at exactly that.
 
+One run has one clock: a :class:`Deadline` (``study.timeout`` seconds from the start of the
+run, data loading included) made once by whoever starts the run (``stacksearch run``,
+:func:`run_trials`, :func:`~stacksearch.search.pool.run_workers`) and handed to every worker
+process. The loop says why it stopped (:class:`StopReason`); :func:`run_trials` returns that
+with the study (:class:`RunResult`), and :func:`run_study` is the same call returning the
+study alone, as Optuna code expects.
+
 Example:
     >>> import stacksearch as ss
     >>> study = ss.run_study(ss.load_config("studies/quickstart.yaml"))  # doctest: +SKIP
     >>> study.best_trial.user_attrs["widths"]  # doctest: +SKIP
     [32, 32]
+    >>> run_trials(ss.load_config("studies/quickstart.yaml")).reason  # doctest: +SKIP
+    <StopReason.TARGET: 'target'>
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import optuna
@@ -31,12 +42,72 @@ from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
 from stacksearch.storage import add_stale_hook, fail_stale_trials
 
-__all__ = ["run_study", "trial_counts", "FINISHED"]
+__all__ = ["run_study", "run_trials", "RunResult", "Deadline", "StopReason", "trial_counts", "FINISHED"]
 
 _log = logging.getLogger(__name__)
 Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 POLL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The wall-clock time after which a run starts no trial; ``at`` is seconds since the epoch, None for never.
+
+    Absolute (``time.time()``), so it means the same in every process of the run on this
+    machine: a worker started late, or after loading its data, gets what is left of it.
+    A trial that started before the deadline runs to its end.
+
+    Example:
+        >>> deadline = Deadline.after(60, start=1000.0)
+        >>> deadline.at, deadline.remaining(now=1045.0), deadline.expired(now=1061.0)
+        (1060.0, 15.0, True)
+        >>> Deadline.from_json(deadline.to_json()) == deadline, Deadline().remaining()
+        (True, inf)
+    """
+
+    at: float | None = None
+
+    @classmethod
+    def after(cls, seconds: float | None, *, start: float | None = None) -> Deadline:
+        """``seconds`` after ``start`` (default now); never when ``seconds`` is None."""
+        if seconds is None:
+            return cls()
+        return cls((time.time() if start is None else start) + seconds)
+
+    def remaining(self, *, now: float | None = None) -> float:
+        """Seconds left (0.0 once passed, never negative; ``math.inf`` without a deadline)."""
+        if self.at is None:
+            return math.inf
+        return max(0.0, self.at - (time.time() if now is None else now))
+
+    def expired(self, *, now: float | None = None) -> bool:
+        """The deadline has passed."""
+        return self.remaining(now=now) == 0.0
+
+    def to_json(self) -> float | None:
+        return self.at
+
+    @classmethod
+    def from_json(cls, value: float | None) -> Deadline:
+        return cls(None if value is None else float(value))
+
+
+class StopReason(str, Enum):
+    """Why a trial loop (or a run of workers) stopped; the first that holds, in this order."""
+
+    TARGET = "target"  # the study holds its n_trials finished trials
+    DEADLINE = "deadline"  # the run's timeout passed
+    STOPPED = "stopped"  # asked to stop (Ctrl-C, SIGTERM): after the running trial
+    RECYCLE = "recycle"  # this process ran its max_trials; a fresh one is to take over
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_trials` returns: the study and why its loop stopped."""
+
+    study: optuna.Study
+    reason: StopReason
 
 
 def trial_counts(study: optuna.Study) -> dict[TrialState, int]:
@@ -85,19 +156,49 @@ def run_study(
     stop: threading.Event | None = None,
     data: SequenceData | None = None,
     max_trials: int | None = None,
+    deadline: Deadline | None = None,
 ) -> optuna.Study:
     """Run (or resume) the study described by ``config`` in this process; return it.
 
+    Stops at ``n_trials`` finished trials, at the ``deadline`` (default: ``study.timeout``
+    from this call), when ``stop`` is set, or after ``max_trials`` trials ran here;
+    :func:`run_trials` takes the same arguments and also says which.
+
+    Example:
+        >>> study = run_study(load_config("studies/quickstart.yaml"))  # doctest: +SKIP
+    """
+    return run_trials(config, callbacks=callbacks, stop=stop, data=data, max_trials=max_trials, deadline=deadline).study
+
+
+def run_trials(
+    config: StudyConfig,
+    *,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+    data: SequenceData | None = None,
+    max_trials: int | None = None,
+    deadline: Deadline | None = None,
+) -> RunResult:
+    """Run (or resume) the study described by ``config`` in this process; return it and why it stopped.
+
     Input is validated and data loaded before anything is written to storage. Stops
-    when the study holds ``n_trials`` finished trials, at ``timeout``, when ``stop``
-    is set (after the running trial), or after ``max_trials`` trials ran in this process
-    (a worker that is then replaced by a fresh process; see ``study.recycle_after``). This
-    is one worker: run it in several processes or on several machines against one storage,
-    or use :func:`stacksearch.search.pool.run_workers` (``stacksearch run --workers N``).
+    when the study holds ``n_trials`` finished trials (:attr:`StopReason.TARGET`), at the
+    ``deadline`` (``DEADLINE``; default: ``study.timeout`` from this call, so data loading
+    counts), when ``stop`` is set (``STOPPED``, after the running trial), or after
+    ``max_trials`` trials ran in this process (``RECYCLE``: a worker that is then replaced
+    by a fresh process; see ``study.recycle_after``). This is one worker: run it in several
+    processes or on several machines against one storage, or use
+    :func:`stacksearch.search.pool.run_workers` (``stacksearch run --workers N``).
+
+    Example:
+        >>> result = run_trials(load_config("studies/quickstart.yaml"), deadline=Deadline.after(600))  # doctest: +SKIP
+        >>> result.reason, len(result.study.trials)  # doctest: +SKIP
+        (<StopReason.TARGET: 'target'>, 10)
     """
     from stacksearch.backend import select_backend
     from stacksearch.objective import StackedLSTMObjective
 
+    deadline = deadline if deadline is not None else Deadline.after(config.study.timeout)
     data = data if data is not None else load_study_data(config)
     space = config.space.to_space()
     select_backend(config.backend)
@@ -134,12 +235,12 @@ def run_study(
     all_callbacks = ([tracker] if tracker else []) + list(callbacks)
     _freeze_long_lived_objects()
     try:
-        _work(study, guarded, config, all_callbacks, stop or threading.Event(), max_trials)
+        reason = _work(study, guarded, config, all_callbacks, stop or threading.Event(), max_trials, deadline=deadline)
     finally:
         gc.unfreeze()
         if tracker is not None:
             tracker.close(study)  # the parent run ends FINISHED once no trial still runs
-    return study
+    return RunResult(study, reason)
 
 
 def _checkpoints(config: StudyConfig) -> Any:
@@ -169,29 +270,33 @@ def _work(
     callbacks: list[Callback],
     stop: threading.Event,
     max_trials: int | None = None,
-) -> None:
-    """Run trials until the study holds ``n_trials`` finished ones (shared by all workers).
+    *,
+    deadline: Deadline = Deadline(),
+) -> StopReason:
+    """Run trials until the study holds ``n_trials`` finished ones (shared by all workers); say why it stopped.
 
     While the last trials run on other workers, wait and look for stale ones: a dead
     worker's trial is failed after the grace period and queued again, and then taken here.
-    Returns early after ``max_trials`` trials ran here.
+    No trial starts after ``deadline`` (the run's; ``config.study.timeout`` is not read
+    here). Returns early after ``max_trials`` trials ran here, unless the study is done.
     """
     target = config.study.n_trials
-    deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
     ran = 0
-    while not stop.is_set():
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        if max_trials is not None and ran >= max_trials:
-            break
+    while True:
         counts = trial_counts(study)
         finished = sum(counts[s] for s in FINISHED)
         if finished >= target:
-            break
+            return StopReason.TARGET
+        if stop.is_set():
+            return StopReason.STOPPED
+        if deadline.expired():
+            return StopReason.DEADLINE
+        if max_trials is not None and ran >= max_trials:
+            return StopReason.RECYCLE
         pending = counts[TrialState.RUNNING] + counts[TrialState.WAITING]
         fail_stale_trials(study)  # before Optuna's own check in optimize(): with a fail_reason
         if finished + pending >= target and counts[TrialState.WAITING] == 0:
-            stop.wait(POLL_SECONDS)
+            stop.wait(min(POLL_SECONDS, deadline.remaining()))
             continue
         ran += 1
         try:

@@ -15,12 +15,16 @@ its place; on TensorFlow, whose memory stays flat, it does not unless asked to (
 its worker in a child process too.
 
 The worker's configuration travels in a private temporary file, never on the command
-line, so a database password in the storage URL is not visible in ``ps``.
+line, so a database password in the storage URL is not visible in ``ps``; so does the
+run's :class:`~stacksearch.search.loop.Deadline`, so that ``study.timeout`` counts from the
+start of the run in every worker, a replacement's start-up and data loading included.
 
 Example:
     >>> worker_command("/tmp/w.json", 1)[1:4]
     ['-m', 'stacksearch.search.worker', '--config']
     >>> study = run_workers(load_config("studies/quickstart.yaml"), 2)  # doctest: +SKIP
+    >>> run_pool(load_config("studies/quickstart.yaml"), 2).reason  # doctest: +SKIP
+    <StopReason.TARGET: 'target'>
 """
 
 from __future__ import annotations
@@ -47,16 +51,19 @@ from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, StackSearchError
 from stacksearch.host import cpu_count, visible_gpus, worker_env, worker_label
+from stacksearch.search.loop import Deadline, RunResult, StopReason
 from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
 from stacksearch.storage import is_sqlite, sqlite_file
 
 __all__ = [
     "run_workers",
+    "run_pool",
     "uses_worker_processes",
     "worker_command",
     "write_worker_config",
     "read_worker_config",
+    "read_worker_file",
     "recycle_after",
     "finished_trials",
     "RECYCLE_AFTER",
@@ -120,16 +127,19 @@ def _in_memory(url: str) -> bool:
     return is_sqlite(url) and sqlite_file(url) is None
 
 
-def write_worker_config(config: StudyConfig, path: Path, *, timeout: float | None = None) -> Path:
+def write_worker_config(config: StudyConfig, path: Path, *, deadline: Deadline | None = None) -> Path:
     """Write what every worker runs (``study.workers`` set to 1) to ``path``, readable by this user only.
 
-    ``timeout`` replaces ``study.timeout`` (what is left of it, for a replacement process).
+    ``deadline``: the run's, which every worker keeps to (default: ``study.timeout`` from now).
     """
     worker_config = config.model_copy(deep=True)
     worker_config.study.workers = 1
-    if timeout is not None:
-        worker_config.study.timeout = timeout
-    payload = {"config": worker_config.model_dump(mode="json"), "source": config.source}
+    deadline = deadline if deadline is not None else Deadline.after(config.study.timeout)
+    payload = {
+        "config": worker_config.model_dump(mode="json"),
+        "source": config.source,
+        "deadline": deadline.to_json(),
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle)
@@ -138,10 +148,21 @@ def write_worker_config(config: StudyConfig, path: Path, *, timeout: float | Non
 
 def read_worker_config(path: str | Path) -> StudyConfig:
     """The :class:`StudyConfig` written by :func:`write_worker_config` (validated again)."""
+    return read_worker_file(path)[0]
+
+
+def read_worker_file(path: str | Path) -> tuple[StudyConfig, Deadline]:
+    """The :class:`StudyConfig` and the run's :class:`Deadline` written by :func:`write_worker_config`.
+
+    Example:
+        >>> path = write_worker_config(config, Path("w.json"), deadline=Deadline(1e9))  # doctest: +SKIP
+        >>> read_worker_file(path)[1].expired()  # 2001 has passed  # doctest: +SKIP
+        True
+    """
     payload = json.loads(Path(path).read_text(encoding="utf-8"))
     config = StudyConfig.model_validate(payload["config"])
     config.source = payload.get("source")
-    return config
+    return config, Deadline.from_json(payload.get("deadline"))
 
 
 def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -174,15 +195,46 @@ def run_workers(
     stop: threading.Event | None = None,
     data: SequenceData | None = None,
     poll_seconds: float = 1.0,
+    deadline: Deadline | None = None,
 ) -> optuna.Study:
     """Run the study with ``n_workers`` local worker processes until it reaches ``n_trials``.
 
-    ``callbacks`` get ``(study, trial)`` whenever more trials have finished (any worker).
-    Setting ``stop`` (Ctrl-C) asks every worker to stop after its running trial; a
-    KeyboardInterrupt here terminates them. A worker that dies does not stop the others:
+    :func:`run_pool` without the stop reason (same arguments).
+
+    Example:
+        >>> study = run_workers(load_config("studies/quickstart.yaml"), 2)  # doctest: +SKIP
+    """
+    return run_pool(
+        config, n_workers, callbacks=callbacks, stop=stop, data=data, poll_seconds=poll_seconds, deadline=deadline
+    ).study
+
+
+def run_pool(
+    config: StudyConfig,
+    n_workers: int,
+    *,
+    callbacks: Sequence[Callback] = (),
+    stop: threading.Event | None = None,
+    data: SequenceData | None = None,
+    poll_seconds: float = 1.0,
+    deadline: Deadline | None = None,
+) -> RunResult:
+    """Run the study with ``n_workers`` local worker processes; return it and why the run stopped.
+
+    The run stops when the study reaches ``n_trials`` (:attr:`StopReason.TARGET`), at the
+    ``deadline`` (``DEADLINE``; default: ``study.timeout`` from this call, so data loading
+    counts; every worker, replacements too, keeps to this one deadline), or when ``stop`` is
+    set (``STOPPED``: Ctrl-C or SIGTERM asks every worker to stop after its running trial; a
+    KeyboardInterrupt here terminates them). ``callbacks`` get ``(study, trial)`` whenever
+    more trials have finished (any worker). A worker that dies does not stop the others:
     its trial is failed after the grace period and retried by a surviving worker.
     Raises :class:`StackSearchError` when every worker failed before the target.
+
+    Example:
+        >>> run_pool(load_config("studies/quickstart.yaml"), 2, deadline=Deadline.after(600)).reason  # doctest: +SKIP
+        <StopReason.TARGET: 'target'>
     """
+    deadline = deadline if deadline is not None else Deadline.after(config.study.timeout)
     if _in_memory(config.storage_url):
         raise ConfigError(
             f"storage {config.storage_url!r} lives in one process; workers need a file "
@@ -192,7 +244,7 @@ def run_workers(
     study = prepare_study(config, data, config.space.to_space())  # created once, before the race
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="stacksearch-workers-") as tmp:
-        pool = _WorkerPool(config, n_workers, Path(tmp))
+        pool = _WorkerPool(config, n_workers, Path(tmp), deadline)
         _log.info("started %d workers: pids %s", n_workers, [p.pid for p in pool.procs])
         previous_term = _forward_sigterm(stop)
         try:
@@ -219,7 +271,18 @@ def run_workers(
             f"all {n_workers} workers failed ({exits}) with {done}/{config.study.n_trials} trials finished; "
             "run with --workers 1 --debug to see why"
         )
-    return study
+    return RunResult(study, _pool_reason(done >= config.study.n_trials, stop, deadline))
+
+
+def _pool_reason(reached: bool, stop: threading.Event, deadline: Deadline) -> StopReason:
+    """Why every worker has left for good, in the loop's order (those that failed on the way are warned about)."""
+    if reached:
+        return StopReason.TARGET
+    if stop.is_set():
+        return StopReason.STOPPED
+    if deadline.expired():
+        return StopReason.DEADLINE
+    return StopReason.STOPPED  # the workers themselves were signalled, not this process
 
 
 class _WorkerPool:
@@ -229,19 +292,19 @@ class _WorkerPool:
     framework and loads the data meanwhile, and takes trials once the predecessor has exited.
     """
 
-    def __init__(self, config: StudyConfig, n_workers: int, folder: Path) -> None:
-        self.config, self.n_workers, self.folder = config, n_workers, folder
+    def __init__(self, config: StudyConfig, n_workers: int, folder: Path, deadline: Deadline) -> None:
+        self.config, self.n_workers, self.folder, self.deadline = config, n_workers, folder, deadline
         self.gpus, self.cpus = visible_gpus(), cpu_count()
         self.recycle = recycle_after(config)
-        self.deadline = time.monotonic() + config.study.timeout if config.study.timeout else None
         self.generations = [0] * n_workers
         self.successors: list[subprocess.Popen | None] = [None] * n_workers
         self.procs = [self._start(index) for index in range(n_workers)]
 
     def _start(self, index: int, after: int | None = None) -> subprocess.Popen:
         generation = self.generations[index]
-        timeout = None if self.deadline is None else max(1.0, self.deadline - time.monotonic())
-        path = write_worker_config(self.config, self.folder / f"worker-{index}-{generation}.json", timeout=timeout)
+        path = write_worker_config(
+            self.config, self.folder / f"worker-{index}-{generation}.json", deadline=self.deadline
+        )
         env = worker_env(index, self.n_workers, cpus=self.cpus, gpus=self.gpus, generation=generation)
         return subprocess.Popen(worker_command(path, index, after=after), env=env, start_new_session=True)
 
@@ -250,8 +313,7 @@ class _WorkerPool:
         return self.procs + [proc for proc in self.successors if proc is not None]
 
     def _replaceable(self, code: int | None, stop: threading.Event) -> bool:
-        expired = self.deadline is not None and time.monotonic() >= self.deadline
-        return code == RECYCLE_EXIT and not stop.is_set() and not expired
+        return code == RECYCLE_EXIT and not stop.is_set() and not self.deadline.expired()
 
     def prepare_successors(self, finished: Sequence[optuna.trial.FrozenTrial], stop: threading.Event) -> None:
         """Start the replacement of each worker that is on its last trial before recycling."""

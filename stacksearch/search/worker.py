@@ -1,8 +1,11 @@
 """One worker process of a local pool (``python -m stacksearch.search.worker``), started by :func:`run_workers`.
 
-It reads its configuration from the private file the pool wrote, loads the data, waits
-for the process it replaces (if any) to exit, and runs trials with :func:`run_study`.
-Exit codes: 0 done, :data:`RECYCLE_EXIT` left to be replaced, 2 a user error, 130 stopped.
+It reads its configuration and the run's deadline from the private file the pool wrote,
+loads the data, waits for the process it replaces (if any) to exit, and runs trials with
+:func:`~stacksearch.search.loop.run_trials` until the run's deadline (not one of its own).
+Exit codes (:func:`exit_code` of the loop's :class:`StopReason`): 0 done (target, deadline, or
+stopped after the running trial), :data:`RECYCLE_EXIT` left to be replaced, 2 a user error,
+130 stopped at once.
 """
 
 from __future__ import annotations
@@ -13,18 +16,17 @@ import os
 import signal
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import optuna
 
-from stacksearch.config import StudyConfig
 from stacksearch.exceptions import StackSearchError
-from stacksearch.search.pool import RECYCLE_EXIT, finished_trials, read_worker_config, recycle_after
+from stacksearch.search.loop import StopReason
+from stacksearch.search.pool import RECYCLE_EXIT, read_worker_file, recycle_after
 
-__all__ = ["main"]
+__all__ = ["main", "exit_code"]
 
 
 def _wait_for_exit(pid: int, stop: threading.Event) -> None:
@@ -47,10 +49,14 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
-def _study_over(study: optuna.Study, config: StudyConfig, started: float) -> bool:
-    """The study has its ``n_trials`` finished trials, or this worker's ``timeout`` has passed."""
-    timed_out = config.study.timeout is not None and time.monotonic() - started >= config.study.timeout
-    return timed_out or len(finished_trials(study)) >= config.study.n_trials
+def exit_code(reason: StopReason) -> int:
+    """The worker's exit code for why its loop stopped: :data:`RECYCLE_EXIT` to be replaced, else 0.
+
+    Example:
+        >>> exit_code(StopReason.RECYCLE), exit_code(StopReason.DEADLINE)
+        (75, 0)
+    """
+    return RECYCLE_EXIT if reason is StopReason.RECYCLE else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,11 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     from stacksearch.backend import limit_framework_threads, select_backend
-    from stacksearch.search.loop import run_study
+    from stacksearch.search.loop import run_trials
     from stacksearch.sources import load_study_data
 
-    begun = time.monotonic()  # the config's timeout is what was left when this process started
-    config = read_worker_config(args.config)
+    config, deadline = read_worker_file(args.config)
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
@@ -87,23 +92,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     try:
+        if deadline.expired():  # the run's timeout passed before this process started: no framework to load
+            return exit_code(StopReason.DEADLINE)
         select_backend(config.backend)
         limit_framework_threads()
         data = load_study_data(config)
         if args.after is not None:
             _wait_for_exit(args.after, stop)
-        if config.study.timeout is not None:  # less the time spent loading and waiting
-            config.study.timeout = max(1.0, config.study.timeout - (time.monotonic() - begun))
-        started = time.monotonic()
-        study = run_study(config, stop=stop, data=data, max_trials=recycle_after(config))
-        if not stop.is_set() and not _study_over(study, config, started):
-            return RECYCLE_EXIT
+        result = run_trials(config, stop=stop, data=data, max_trials=recycle_after(config), deadline=deadline)
+        return exit_code(result.reason)
     except KeyboardInterrupt:
         return 130
     except StackSearchError as err:
         print(f"[worker {args.index}] stacksearch: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

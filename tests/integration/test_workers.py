@@ -194,3 +194,14 @@ def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tm
     assert params[2] != params[0] and params[4] != params[0], (
         "a replacement process sampled its predecessor's trials again"
     )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_timeout_counts_from_the_start_of_the_command_in_one_process_or_several(tmp_path, workers):
+    """A timeout shorter than starting up (imports, data) runs no trial, in this process or in workers."""
+    url = f"sqlite:///{tmp_path / 'timeout.db'}"
+    proc = start_run(tmp_path, study_yaml(tmp_path, "timeout", n_trials=20), workers, url, "--timeout", "0.5")
+    out = finish(proc)
+    assert proc.returncode == 0, out[-3000:]
+    assert "timeout: 0.5 s since the command started" in out and "trials: 0/20 finished" in out, out[-3000:]
+    assert optuna.load_study(study_name="timeout", storage=url).trials == []

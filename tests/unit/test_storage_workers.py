@@ -159,10 +159,16 @@ def test_recycle_after_auto_follows_the_backend():
 
 
 def test_a_replacement_worker_gets_what_is_left_of_the_timeout(tmp_path):
+    import time
+
+    from stacksearch.search.loop import Deadline
+    from stacksearch.search.pool import read_worker_file
+
     config = StudyConfig.model_validate({"benchmark": {"name": "adding"}, "study": {"timeout": 600, "workers": 3}})
-    assert read_worker_config(write_worker_config(config, tmp_path / "a.json")).study.timeout == 600
-    again = read_worker_config(write_worker_config(config, tmp_path / "b.json", timeout=123.5))
-    assert again.study.timeout == 123.5 and again.study.workers == 1 and config.study.timeout == 600
+    run = Deadline.after(600, start=time.time() - 476.5)  # the run began 476.5 s ago
+    first, later = (read_worker_file(write_worker_config(config, tmp_path / n, deadline=run)) for n in "ab")
+    assert first[1] == later[1] == run and 123.0 < later[1].remaining() <= 123.5
+    assert later[0].study.timeout == 600 and later[0].study.workers == 1 and config.study.workers == 3
 
 
 def test_a_replacement_starts_when_its_predecessor_exits_even_before_it_is_reaped():
