@@ -54,6 +54,7 @@ def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str,
     analysis = analyse(data)
     figures = render_figures(
         data,
+        depth_width=analysis.depth_width,
         cost=analysis.cost,
         curves=analysis.curves,
         importances=analysis.importances,
