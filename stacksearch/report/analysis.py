@@ -59,7 +59,7 @@ class Analysis:
 def analyse(study: StudyLike) -> Analysis:
     """Compute every table of the report, each once: the verdict reads the tables computed here.
 
-    Raises ValueError when no trial completed.
+    Raises :class:`~stacksearch.exceptions.NoCompletedTrialError` (a ValueError) when no trial completed.
     """
     data = as_data(study)
     head = headline(data)

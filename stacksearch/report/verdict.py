@@ -35,7 +35,8 @@ from stacksearch.report.fmt import architecture, interval, number
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import BandWinner, band_winners
 from stacksearch.report.tables import DepthRow, depth_summary
-from stacksearch.report.trials import FINISHED, StudyData, StudyLike, as_data
+from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.states import ENDED
 
 __all__ = ["Verdict", "verdict", "MIN_TRIALS_PER_DEPTH", "MIN_IMPORTANCE_TRIALS", "UNCONFIRMED"]
 
@@ -170,7 +171,7 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
 
 
 def _uncompared_line(data: StudyData, rows: list[DepthRow]) -> str:
-    searched = {r.depth for r in data.trials if r.state in FINISHED and r.depth is not None}
+    searched = {r.depth for r in data.trials if r.state in ENDED and r.depth is not None}
     missing = sorted(searched - {row.depth for row in rows})
     if not missing:
         return ""
