@@ -22,9 +22,12 @@ from stacksearch.data import SequenceData
 from stacksearch.exceptions import (
     ConfigError,
     DataError,
+    NoCompletedTrialError,
     StackSearchError,
     StorageError,
+    TrackingError,
     TrialRejected,
+    WorkerError,
 )
 from stacksearch.space import ArchSpec, SearchSpace
 
@@ -53,6 +56,9 @@ __all__ = [
     "ConfigError",
     "DataError",
     "StorageError",
+    "TrackingError",
+    "NoCompletedTrialError",
+    "WorkerError",
     "TrialRejected",
     *_LAZY,
 ]

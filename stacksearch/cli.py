@@ -89,8 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.time()  # --timeout counts from here, data loading included, however many workers
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
-    from stacksearch.search.loop import FINISHED, Deadline, run_trials, trial_counts
+    from stacksearch.search.loop import Deadline, run_trials, trial_counts
     from stacksearch.sources import load_study_data
+    from stacksearch.states import FINISHED
     from stacksearch.storage import mask_url
 
     config = load_config(args.study_file, **_flags(args))
@@ -160,6 +161,8 @@ def _default(name: str, *, file: bool = False) -> str:
 def _print_best(study: Any, metric: str) -> None:
     from optuna.trial import TrialState
 
+    from stacksearch.metrics import best_of
+
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     if not complete:
         console.print("[yellow]no trial completed yet[/]")
@@ -167,7 +170,7 @@ def _print_best(study: Any, metric: str) -> None:
     if len(study.directions) > 1:
         front = study.best_trials
         console.print(f"Pareto front ({metric} vs parameters): {len(front)} trials")
-        best = sorted(front, key=lambda t: t.values[0], reverse=study.directions[0].name == "MAXIMIZE")[0]
+        best = best_of(front, study.directions[0], key=lambda t: t.values[0])
     else:
         best = study.best_trial
     attrs = best.user_attrs
@@ -237,6 +240,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
     import optuna
     from optuna.trial import TrialState
 
+    from stacksearch.metrics import best_of
     from stacksearch.storage import mask_url, open_storage
 
     url = _storage_url(args)
@@ -252,8 +256,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         best_value, arch = "-", "-"
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if complete:
-            reverse = study.directions[0].name == "MAXIMIZE"
-            best = sorted(complete, key=lambda t: t.values[0], reverse=reverse)[0]
+            best = best_of(complete, study.directions[0], key=lambda t: t.values[0])
             best_value = _format_value(best.values[0])
             attrs = best.user_attrs
             arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"

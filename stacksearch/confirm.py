@@ -23,7 +23,8 @@ from optuna.trial import TrialState
 
 from stacksearch.config import SpaceSection
 from stacksearch.data import SequenceData
-from stacksearch.exceptions import ConfigError, StackSearchError
+from stacksearch.exceptions import ConfigError, NoCompletedTrialError
+from stacksearch.metrics import better, ranked
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE
 from stacksearch.space import SearchSpace
 
@@ -34,19 +35,16 @@ SEED_OFFSET = 10_000
 
 def best_per_depth(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
     """The best completed trial of each depth, for the ``top`` depths with the best scores."""
-    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+    direction = study.directions[0]
     best: dict[int, optuna.trial.FrozenTrial] = {}
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         depth = trial.user_attrs.get("depth", trial.params.get("depth"))
         if depth is None:
             continue
         current = best.get(depth)
-        if current is None or (
-            trial.values[0] > current.values[0] if maximize else trial.values[0] < current.values[0]
-        ):
+        if current is None or better(trial.values[0], current.values[0], direction):
             best[depth] = trial
-    ranked = sorted(best.values(), key=lambda t: t.values[0], reverse=maximize)
-    return ranked[:top]
+    return ranked(best.values(), direction, key=lambda t: t.values[0])[:top]
 
 
 def confirm_study(
@@ -81,7 +79,7 @@ def confirm_study(
         space = SpaceSection.model_validate(attrs.get("space", {})).to_space()
     candidates = best_per_depth(study, top)
     if not candidates:
-        raise StackSearchError(f"study {study.study_name!r} has no completed trial to confirm")
+        raise NoCompletedTrialError(f"study {study.study_name!r} has no completed trial to confirm")
     select_backend(None)
     training = attrs.get("training", {})
     results = []

@@ -19,6 +19,8 @@ __all__ = [
     "DataError",
     "StorageError",
     "TrackingError",
+    "NoCompletedTrialError",
+    "WorkerError",
     "TrialRejected",
 ]
 
@@ -27,8 +29,8 @@ class StackSearchError(Exception):
     """Root of every error a user can cause (bad file, bad data, unreachable service)."""
 
 
-class ConfigError(StackSearchError):
-    """A study file, flag or environment variable is invalid."""
+class ConfigError(StackSearchError, ValueError):
+    """A study file, flag or environment variable is invalid (also a ``ValueError``: a bad value)."""
 
 
 class DataError(StackSearchError):
@@ -41,6 +43,17 @@ class StorageError(StackSearchError):
 
 class TrackingError(StackSearchError):
     """MLflow tracking is misconfigured (not raised for transient server faults)."""
+
+
+class NoCompletedTrialError(StackSearchError, ValueError):
+    """The study holds no completed trial with a score: nothing to report, confirm or compare.
+
+    Also a ``ValueError``, as Optuna's ``study.best_trial`` raises in the same case.
+    """
+
+
+class WorkerError(StackSearchError):
+    """The worker processes of a study stopped before the study's trials were done."""
 
 
 class TrialRejected(Exception):

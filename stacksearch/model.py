@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacksearch._moved import forwarder
 from stacksearch.data import SequenceData
+from stacksearch.metrics import metric as get_metric
 from stacksearch.space import ArchSpec
 
 if TYPE_CHECKING:
@@ -84,18 +85,19 @@ def released_traces() -> Iterator[None]:
 
 
 def keras_metric(name: str) -> Any:
-    """The Keras metric object logged per epoch as ``val_<name>`` (None: the loss itself)."""
+    """The Keras metric object logged per epoch under ``Metric.monitor`` (None: the loss itself)."""
+    spec = get_metric(name)
+    if spec.is_loss:
+        return None
     import keras
 
-    if name == "mse":
-        return keras.metrics.MeanSquaredError(name="mse")
-    if name == "mae":
-        return keras.metrics.MeanAbsoluteError(name="mae")
-    if name == "accuracy":
-        return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    if name == "smape":
-        return keras.metrics.MeanMetricWrapper(_smape, name="smape")
-    return None
+    builders = {
+        "mse": keras.metrics.MeanSquaredError,
+        "mae": keras.metrics.MeanAbsoluteError,
+        "accuracy": keras.metrics.SparseCategoricalAccuracy,
+        "smape": lambda name: keras.metrics.MeanMetricWrapper(_smape, name=name),
+    }
+    return builders[spec.name](name=spec.keras_name)
 
 
 def _smape(y_true: Any, y_pred: Any) -> Any:

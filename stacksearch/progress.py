@@ -14,6 +14,9 @@ from optuna.trial import TrialState
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from stacksearch.metrics import better
+from stacksearch.states import FINISHED
+
 __all__ = ["StudyProgress"]
 
 
@@ -22,7 +25,7 @@ class StudyProgress:
 
     def __init__(self, n_trials: int, direction: str, *, already: int = 0, console: Console | None = None) -> None:
         self.n_trials = n_trials
-        self.maximize = direction == "maximize"
+        self.direction = direction
         self.best = math.nan
         self._progress = Progress(
             TextColumn("[bold]trials"),
@@ -47,11 +50,11 @@ class StudyProgress:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         finished = 0
-        for past in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
+        for past in study.get_trials(deepcopy=False, states=FINISHED):
             finished += 1
             if past.state == TrialState.COMPLETE and past.values:
                 value = past.values[0]
-                if math.isnan(self.best) or (value > self.best if self.maximize else value < self.best):
+                if math.isnan(self.best) or better(value, self.best, self.direction):
                     self.best = value
         best = "-" if math.isnan(self.best) else f"{self.best:.4g}"
         self._progress.update(self._task, completed=min(finished, self.n_trials), best=best)

@@ -12,6 +12,8 @@ SQLite serves several local workers through write-ahead logging, a busy timeout 
 Example:
     >>> mask_url("postgresql+psycopg://me:secret@db:5432/optuna")
     'postgresql+psycopg://me:***@db:5432/optuna'
+    >>> mask_url("https://me:secret@mlflow:5000/?token=abc")
+    'https://me:***@mlflow:5000/?token=***'
     >>> check_url("redis://localhost")
     Traceback (most recent call last):
     ...
@@ -40,6 +42,7 @@ from stacksearch.settings import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 __all__ = [
     "mask_url",
+    "redact",
     "check_url",
     "open_storage",
     "is_sqlite",
@@ -62,12 +65,28 @@ _NOT_INHERITED = ("mlflow_run_id", "fail_reason", "reject_reason", "prune_reason
 StaleHook = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
 
+_USERINFO = re.compile(r"([A-Za-z][\w+.-]*://[^:/@\s]*:)[^\s/]*@")
+_SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|token|secret|api_key)=([^&\s]+)")
+
+
+def redact(text: str) -> str:
+    """``text`` with passwords in URLs (``user:pw@``, ``?password=``) replaced by ``***``.
+
+    Example:
+        >>> redact("failed: mysql+pymysql://root:pw@h/db")
+        'failed: mysql+pymysql://root:***@h/db'
+    """
+    return _SECRET_QUERY.sub(r"\1=***", _USERINFO.sub(r"\1***@", text))
+
+
 def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe to print or log)."""
+    """A storage or tracking URL (SQLAlchemy, ``http(s)://``) safe to print or log: its password
+    and any secret query parameter (``password``, ``token``, ...) replaced by ``***``."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+        shown = re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+    return redact(shown)
 
 
 def is_sqlite(url: str) -> bool:

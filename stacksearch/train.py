@@ -18,6 +18,8 @@ import numpy as np
 import optuna
 
 from stacksearch.data import SequenceData
+from stacksearch.metrics import better
+from stacksearch.metrics import metric as get_metric
 from stacksearch.settings import PATIENCE
 
 if TYPE_CHECKING:
@@ -42,8 +44,13 @@ class FitResult:
 
 
 def monitor_key(metric: str) -> str:
-    """The Keras log key holding the validation metric (``val_loss`` for cross-entropy)."""
-    return "val_loss" if metric == "cross_entropy" else f"val_{metric}"
+    """The Keras log key holding the validation metric (:attr:`stacksearch.metrics.Metric.monitor`).
+
+    Example:
+        >>> monitor_key("mse"), monitor_key("cross_entropy")
+        ('val_mse', 'val_loss')
+    """
+    return get_metric(metric).monitor
 
 
 def _targets(data: SequenceData, split: str) -> np.ndarray:
@@ -56,7 +63,7 @@ def _make_callback(
     state: FitResult,
     *,
     monitor: str,
-    maximize: bool,
+    direction: str,
     patience: int | None,
     trial: optuna.Trial | None,
     prune: bool,
@@ -83,8 +90,7 @@ def _make_callback(
                 state.diverged = f"non-finite loss at epoch {epoch} (loss={logs.get('loss')}, {monitor}={value})"
                 self.model.stop_training = True
                 return
-            better = state.best_epoch < 0 or (value > state.best_value if maximize else value < state.best_value)
-            if better:
+            if state.best_epoch < 0 or better(value, state.best_value, direction):
                 state.best_epoch, state.best_value = epoch, value
                 self.best_weights = self.model.get_weights()
                 self.waited = 0
@@ -175,14 +181,12 @@ def fit_model(
     """
     import keras
 
-    from stacksearch.metrics import metric as get_metric
-
     state = FitResult()
     callback = _make_callback(
         keras,
         state,
         monitor=monitor_key(data.metric),
-        maximize=get_metric(data.metric).direction == "maximize",
+        direction=get_metric(data.metric).direction,
         patience=patience,
         trial=trial,
         prune=prune,
@@ -229,4 +233,4 @@ def score_test(model: keras.Model, data: SequenceData, batch_size: int) -> float
     if data.x_test is None:
         return None
     scores = model.evaluate(data.x_test, _targets(data, "test"), batch_size=batch_size, verbose=0, return_dict=True)
-    return float(scores[monitor_key(data.metric).removeprefix("val_")])
+    return float(scores[get_metric(data.metric).keras_name])

@@ -57,22 +57,29 @@ class Analysis:
 
 
 def analyse(study: StudyLike) -> Analysis:
-    """Compute every table of the report (raises ValueError when no trial completed)."""
+    """Compute every table of the report, each once: the verdict reads the tables computed here.
+
+    Raises :class:`~stacksearch.exceptions.NoCompletedTrialError` (a ValueError) when no trial completed.
+    """
     data = as_data(study)
     head = headline(data)
     importances = param_importances(data)
+    depths = depth_summary(data, top_k=TOP_K)
+    bands = iso_param_table(data)
+    winners = band_winners(data, bands=bands)
+    confirmation = confirmation_summary(data.confirmation, data.direction) if data.confirmation else None
     return Analysis(
         data=data,
         headline=head,
-        verdict=verdict(data, importances),
+        verdict=verdict(data, importances, depths=depths, winners=winners, confirmation=confirmation),
         depth_width=depth_width_table(data),
-        depths=depth_summary(data, top_k=TOP_K),
-        bands=iso_param_table(data),
-        band_winners=band_winners(data),
+        depths=depths,
+        bands=bands,
+        band_winners=winners,
         front=pareto_front(data),
         cost=cost_table(data),
         reasons=unfinished_reasons(data),
         curves=learning_curves(data),
         importances=importances,
-        confirmation=confirmation_summary(data.confirmation, data.direction) if data.confirmation else None,
+        confirmation=confirmation,
     )

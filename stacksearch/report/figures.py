@@ -31,7 +31,7 @@ from stacksearch.report.curves import Curve, LearningCurves
 from stacksearch.report.fmt import architecture, number
 from stacksearch.report.importance import Importances
 from stacksearch.report.iso import pareto_fronts
-from stacksearch.report.tables import CostRow, depth_width_bins, depth_width_table
+from stacksearch.report.tables import CostRow, DepthWidthRow, depth_width_bins, depth_width_table
 from stacksearch.report.trials import StudyData
 
 __all__ = [
@@ -61,14 +61,19 @@ def png(figure: Figure) -> bytes:
 def render_figures(
     data: StudyData,
     *,
+    depth_width: Sequence[DepthWidthRow] | None = None,
     cost: Sequence[CostRow] = (),
     curves: LearningCurves | None = None,
     importances: Importances | None = None,
     confirmation: ConfirmationSummary | None = None,
 ) -> dict[str, bytes]:
-    """PNG bytes of every figure that has something to show, keyed by figure name."""
+    """PNG bytes of every figure that has something to show, keyed by figure name.
+
+    ``depth_width`` is the study's :func:`~stacksearch.report.depth_width_table` when already
+    built (as :func:`~stacksearch.report.write_report` passes it); otherwise it is built here.
+    """
     figures = {
-        "heatmap": heatmap_figure(data),
+        "heatmap": heatmap_figure(data, depth_width),
         "iso_params": iso_params_figure(data),
         "cost": cost_figure(data, cost) if cost else None,
         "learning_curves": curves_figure(data, curves) if curves else None,
@@ -80,9 +85,13 @@ def render_figures(
     return {name: png(figure) for name, figure in figures.items() if figure is not None}
 
 
-def heatmap_figure(data: StudyData) -> Figure | None:
-    """Depth x width: each cell's colour is its best score; text: best, median, completed/trials."""
-    rows = depth_width_table(data)
+def heatmap_figure(data: StudyData, rows: Sequence[DepthWidthRow] | None = None) -> Figure | None:
+    """Depth x width: each cell's colour is its best score; text: best, median, completed/trials.
+
+    ``rows`` is the study's :func:`~stacksearch.report.depth_width_table`, built here unless given.
+    """
+    if rows is None:
+        rows = depth_width_table(data)
     scored = [r for r in rows if r.best_value is not None]
     if not scored:
         return None

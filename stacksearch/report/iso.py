@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stacksearch.report.stats import median
@@ -105,10 +106,16 @@ class BandWinner:
     n_depths: int
 
 
-def band_winners(study: StudyLike, factor: float = 2.0) -> list[BandWinner]:
-    """For every band holding at least two depths without a tie for first: who wins, by band."""
+def band_winners(
+    study: StudyLike, factor: float = 2.0, *, bands: Sequence[IsoBandRow] | None = None
+) -> list[BandWinner]:
+    """For every band holding at least two depths without a tie for first: who wins, by band.
+
+    ``bands`` is the study's :func:`iso_param_table` when already built (then ``factor`` is
+    the one it was built with); without it the table is built here.
+    """
     data = as_data(study)
-    rows = iso_param_table(data, factor)
+    rows = list(bands) if bands is not None else iso_param_table(data, factor)
     winners = []
     for row in (r for r in rows if r.winner):
         rivals = [r for r in rows if r.params_low == row.params_low and r.depth != row.depth]

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 
 from optuna.trial import TrialState
 
+from stacksearch.exceptions import NoCompletedTrialError
 from stacksearch.report.stats import median, t_interval
-from stacksearch.report.trials import FINISHED, StudyData, StudyLike, TrialRecord, as_data
+from stacksearch.report.trials import StudyData, StudyLike, TrialRecord, as_data
+from stacksearch.states import ENDED
 
 __all__ = [
     "WidthBins",
@@ -148,7 +150,7 @@ def depth_width_bins(study: StudyLike) -> WidthBins:
 
 
 def _cells(data: StudyData) -> tuple[WidthBins, dict[tuple[int, int], list[TrialRecord]]]:
-    placed = [r for r in data.trials if r.state in FINISHED and r.depth is not None and r.widths]
+    placed = [r for r in data.trials if r.state in ENDED and r.depth is not None and r.widths]
     bins = width_bins(r.width for r in placed)  # type: ignore[misc]
     cells: dict[tuple[int, int], list[TrialRecord]] = {}
     for record in placed:
@@ -240,7 +242,7 @@ class CostRow:
 def cost_table(study: StudyLike) -> list[CostRow]:
     """Trials, outcomes, epochs and training seconds per depth (finished trials only)."""
     data = as_data(study)
-    finished = [r for r in data.trials if r.state in FINISHED and r.depth is not None]
+    finished = [r for r in data.trials if r.state in ENDED and r.depth is not None]
     rows = []
     for depth, records in _by_depth(finished).items():
         trained = [r for r in records if not r.rejected]
@@ -321,12 +323,13 @@ def headline(study: StudyLike) -> Headline:
     """Best trial (by score; in a multi-objective study the best score on the Pareto front),
     baseline, reference, outcome counts and compute time.
 
-    Raises ValueError when no trial completed with a finite score.
+    Raises :class:`~stacksearch.exceptions.NoCompletedTrialError` (a ValueError) when no trial
+    completed with a finite score.
     """
     data = as_data(study)
     best = data.best_of(list(data.trials))
     if best is None:
-        raise ValueError(f"study {data.study_name!r} has no completed trial")
+        raise NoCompletedTrialError(f"study {data.study_name!r} has no completed trial")
     states = Counter("REJECTED" if r.rejected else r.state.name for r in data.trials)
     starts = [r.trial.datetime_start for r in data.trials if r.trial.datetime_start]
     ends = [r.trial.datetime_complete for r in data.trials if r.trial.datetime_complete]
@@ -345,7 +348,7 @@ def headline(study: StudyLike) -> Headline:
         n_failed=states["FAIL"],
         n_running=states["RUNNING"] + states["WAITING"],
         train_seconds=sum(
-            r.seconds for r in data.trials if r.seconds is not None and r.state in FINISHED and not r.rejected
+            r.seconds for r in data.trials if r.seconds is not None and r.state in ENDED and not r.rejected
         ),
         wall_seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else None,
     )

@@ -28,9 +28,9 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["TrialRecord", "StudyData", "collect", "as_data", "StudyLike"]
+from stacksearch.metrics import better
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+__all__ = ["TrialRecord", "StudyData", "collect", "as_data", "StudyLike"]
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class StudyData:
         return [t for t in self.trials if t.scored]
 
     def better(self, a: float, b: float) -> bool:
-        """True when score ``a`` is strictly better than ``b``."""
-        return a < b if self.minimize else a > b
+        """True when score ``a`` is strictly better than ``b`` (:func:`stacksearch.metrics.better`)."""
+        return better(a, b, self.direction)
 
     def best_of(self, records: list[TrialRecord]) -> TrialRecord | None:
         """The best-scoring record (lowest trial number on ties), or None when none is scored."""

@@ -27,14 +27,16 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.fmt import architecture, interval, number
 from stacksearch.report.importance import Importances, param_importances
-from stacksearch.report.iso import band_winners
+from stacksearch.report.iso import BandWinner, band_winners
 from stacksearch.report.tables import DepthRow, depth_summary
-from stacksearch.report.trials import FINISHED, StudyData, StudyLike, as_data
+from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.states import ENDED
 
 __all__ = ["Verdict", "verdict", "MIN_TRIALS_PER_DEPTH", "MIN_IMPORTANCE_TRIALS", "UNCONFIRMED"]
 
@@ -82,16 +84,30 @@ def verdict(
     importances: Importances | None = None,
     *,
     min_trials: int = MIN_TRIALS_PER_DEPTH,
+    depths: Sequence[DepthRow] | None = None,
+    winners: Sequence[BandWinner] | None = None,
+    confirmation: ConfirmationSummary | None = None,
 ) -> Verdict:
-    """Write the verdict from the study's numbers (importances computed unless given)."""
+    """Write the verdict from the study's numbers.
+
+    The tables it reads are computed here unless given (as :func:`~stacksearch.report.analyse`
+    gives them, built once for the whole report): ``importances``
+    (:func:`param_importances`), ``depths`` (:func:`depth_summary` with ``top_k`` =
+    :data:`TOP_K`), ``winners`` (:func:`band_winners`) and ``confirmation``
+    (:func:`confirmation_summary` of the study's confirmation results).
+    """
     data = as_data(study)
-    rows = depth_summary(data, top_k=TOP_K)
+    rows = list(depths) if depths is not None else depth_summary(data, top_k=TOP_K)
+    if winners is None:
+        winners = band_winners(data)
+    if confirmation is None and data.confirmation is not None:
+        confirmation = confirmation_summary(data.confirmation, data.direction)
     call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
-    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(data, winner)]
+    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(winners, winner)]
     lines += _importance_lines(importances if importances is not None else param_importances(data))
-    confirmation, confirm_lines = _confirmation(data, leader)
+    state, confirm_lines = _confirmation(data, confirmation, leader)
     lines += confirm_lines
-    return Verdict(call, winner, leader, confirmation, tuple(line for line in lines if line))
+    return Verdict(call, winner, leader, state, tuple(line for line in lines if line))
 
 
 def _baseline_line(data: StudyData) -> str:
@@ -155,7 +171,7 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
 
 
 def _uncompared_line(data: StudyData, rows: list[DepthRow]) -> str:
-    searched = {r.depth for r in data.trials if r.state in FINISHED and r.depth is not None}
+    searched = {r.depth for r in data.trials if r.state in ENDED and r.depth is not None}
     missing = sorted(searched - {row.depth for row in rows})
     if not missing:
         return ""
@@ -169,8 +185,7 @@ def _overlap(a: DepthRow, b: DepthRow) -> bool:
     return a.top_low <= b.top_high and b.top_low <= a.top_high  # type: ignore[operator]
 
 
-def _band_line(data: StudyData, winner: int | None) -> str:
-    winners = band_winners(data)
+def _band_line(winners: Sequence[BandWinner], winner: int | None) -> str:
     if not winners:
         return "No factor-2 parameter band holds two depths, so depths cannot be compared at matched parameter counts."
     wins = Counter(w.depth for w in winners)
@@ -212,13 +227,12 @@ def _agreement(result: Importances) -> str:
     return "The evaluators disagree on depth versus width: treat their order as unresolved."
 
 
-def _confirmation(data: StudyData, leader: int | None) -> tuple[str, list[str]]:
-    if data.confirmation is None:
+def _confirmation(data: StudyData, summary: ConfirmationSummary | None, leader: int | None) -> tuple[str, list[str]]:
+    if summary is None:
         return UNCONFIRMED, [
             f"Verdict {UNCONFIRMED}: retrain the best architecture of each depth with several seeds "
             "(stacksearch confirm) before relying on it."
         ]
-    summary = confirmation_summary(data.confirmation, data.direction)
     state = "confirmed" if summary.confirmed else "not confirmed"
     return state, [_confirmation_line(summary, leader, data.metric)]
 

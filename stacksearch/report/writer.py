@@ -21,7 +21,7 @@ from pathlib import Path
 
 import optuna
 
-from stacksearch.exceptions import StorageError
+from stacksearch.exceptions import NoCompletedTrialError, StorageError
 from stacksearch.report.analysis import analyse
 from stacksearch.report.fast_load import read_trials
 from stacksearch.report.figures import render_figures
@@ -40,8 +40,8 @@ def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str,
     ``study`` is an ``optuna.Study`` or the :class:`StudyData` collected from one.
 
     Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"`` and each figure's
-    name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`StorageError` when no trial
-    of ``study`` has completed.
+    name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`NoCompletedTrialError` when
+    no trial of ``study`` has completed.
 
     Example:
         >>> import stacksearch as ss                          # doctest: +SKIP
@@ -50,10 +50,11 @@ def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str,
     """
     data = as_data(study)
     if not data.scored:
-        raise StorageError(_nothing_completed(data))
+        raise NoCompletedTrialError(_nothing_completed(data))
     analysis = analyse(data)
     figures = render_figures(
         data,
+        depth_width=analysis.depth_width,
         cost=analysis.cost,
         curves=analysis.curves,
         importances=analysis.importances,
@@ -81,7 +82,8 @@ def report_for(storage_url: str, study_name: str, out: str | os.PathLike[str] | 
     """Load ``study_name`` from ``storage_url``, write its report, return the ``report.html`` path.
 
     ``out`` defaults to ``reports/<study>/``. Raises :class:`StorageError` when the
-    database or the study does not exist (naming the studies there) or nothing completed.
+    database or the study does not exist (naming the studies there), and
+    :class:`NoCompletedTrialError` when nothing completed.
     On RDB storage the trials are read straight from Optuna's tables
     (:func:`stacksearch.report.fast_load.read_trials`), else through Optuna.
 

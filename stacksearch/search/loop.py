@@ -40,13 +40,13 @@ from stacksearch.data import SequenceData
 from stacksearch.host import worker_label
 from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
+from stacksearch.states import FINISHED
 from stacksearch.storage import add_stale_hook, fail_stale_trials
 
 __all__ = ["run_study", "run_trials", "RunResult", "Deadline", "StopReason", "trial_counts", "FINISHED"]
 
 _log = logging.getLogger(__name__)
 Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 POLL_SECONDS = 2.0
 
 

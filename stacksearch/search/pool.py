@@ -44,16 +44,16 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from stacksearch.backend import resolve_backend
 from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
-from stacksearch.exceptions import ConfigError, StackSearchError
+from stacksearch.exceptions import ConfigError, WorkerError
 from stacksearch.host import cpu_count, visible_gpus, worker_env, worker_label
 from stacksearch.search.loop import Deadline, RunResult, StopReason
 from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
+from stacksearch.states import FINISHED
 from stacksearch.storage import is_sqlite, sqlite_file
 
 __all__ = [
@@ -166,7 +166,7 @@ def read_worker_file(path: str | Path) -> tuple[StudyConfig, Deadline]:
 
 
 def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    return study.get_trials(deepcopy=False, states=FINISHED)
 
 
 def _signal_all(procs: Sequence[subprocess.Popen], sig: int) -> None:
@@ -228,7 +228,7 @@ def run_pool(
     KeyboardInterrupt here terminates them). ``callbacks`` get ``(study, trial)`` whenever
     more trials have finished (any worker). A worker that dies does not stop the others:
     its trial is failed after the grace period and retried by a surviving worker.
-    Raises :class:`StackSearchError` when every worker failed before the target.
+    Raises :class:`~stacksearch.exceptions.WorkerError` when every worker failed before the target.
 
     Example:
         >>> run_pool(load_config("studies/quickstart.yaml"), 2, deadline=Deadline.after(600)).reason  # doctest: +SKIP
@@ -263,11 +263,11 @@ def run_pool(
     if all(code not in (0, RECYCLE_EXIT) for code in codes) and done < config.study.n_trials and not stop.is_set():
         exits = ", ".join(_describe_exit(c) for c in codes)
         if n_workers == 1:
-            raise StackSearchError(
+            raise WorkerError(
                 f"the worker process failed ({exits}) with {done}/{config.study.n_trials} "
                 "trials finished; its error is printed above"
             )
-        raise StackSearchError(
+        raise WorkerError(
             f"all {n_workers} workers failed ({exits}) with {done}/{config.study.n_trials} trials finished; "
             "run with --workers 1 --debug to see why"
         )

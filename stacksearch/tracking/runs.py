@@ -26,9 +26,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.exceptions import TrackingError
+from stacksearch.metrics import best_of, better
 from stacksearch.settings import DEFAULT_TRACKING_URI
-from stacksearch.storage import mask_url as _mask_storage_url
-from stacksearch.storage import sqlite_file
+from stacksearch.states import ENDED
+from stacksearch.storage import mask_url, redact, sqlite_file
 
 if TYPE_CHECKING:
     import keras
@@ -82,18 +83,6 @@ PERMANENT_ERRORS = {
     "UNAUTHENTICATED",
     "ENDPOINT_NOT_FOUND",
 }
-_USERINFO = re.compile(r"([A-Za-z][\w+.-]*://[^:/@\s]*:)[^\s/]*@")
-_SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|token|secret|api_key)=([^&\s]+)")
-
-
-def redact(text: str) -> str:
-    """``text`` with passwords in URLs (``user:pw@``, ``?password=``) replaced by ``***``."""
-    return _SECRET_QUERY.sub(r"\1=***", _USERINFO.sub(r"\1***@", text))
-
-
-def mask_url(url: str) -> str:
-    """A storage or tracking URL that is safe to print: its password replaced by ``***``."""
-    return redact(_mask_storage_url(url))
 
 
 @dataclass(frozen=True)
@@ -210,7 +199,7 @@ def improves(study: optuna.Study, value: float) -> bool:
     """Whether ``value`` (the first objective) beats every completed trial of ``study``."""
     if value is None or not math.isfinite(value):
         return False
-    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+    direction = study.directions[0]
     if len(study.directions) == 1:
         try:
             best = study.best_value
@@ -220,8 +209,8 @@ def improves(study: optuna.Study, value: float) -> bool:
         done = [t.values[0] for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
         if not done:
             return True
-        best = max(done) if maximize else min(done)
-    return value > best if maximize else value < best
+        best = best_of(done, direction)
+    return better(value, best, direction)
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -300,9 +289,6 @@ def pip_requirements() -> list[str]:
     return out
 
 
-_DONE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-
-
 @dataclass
 class SyncResult:
     """Trial numbers by what :func:`sync_mlflow` did to their runs."""
@@ -368,7 +354,7 @@ def _sync_one(
     kill_running: bool,
 ) -> None:
     run = _keep_one(tracker, trial, runs, result)
-    if trial.state not in _DONE:
+    if trial.state not in ENDED:
         if run is not None and kill_running and run.info.status == "RUNNING" and trial.state == TrialState.RUNNING:
             tracker.log_batch(
                 run.info.run_id, tags={TAG_STATE: "RUNNING", TAG_REASON: "worker stopped (killed by sync)"}
@@ -409,7 +395,7 @@ def sync_trials(
     for trial in study.get_trials(deepcopy=False):
         if wanted is not None and trial.number not in wanted:
             continue
-        if wanted is not None and trial.state not in _DONE:
+        if wanted is not None and trial.state not in ENDED:
             continue
         _sync_one(tracker, context, trial, runs.get(trial.number, []), result, kill_running)
         done.add(trial.number)

@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 import stacksearch as ss
-from stacksearch.exceptions import StackSearchError, StorageError
+from stacksearch.exceptions import NoCompletedTrialError, StackSearchError, StorageError
 from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, open_study, report_for, write_report
 from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
 
@@ -141,10 +141,10 @@ def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_pa
 
 def test_no_completed_trial_is_a_clear_user_error(tmp_path: Path) -> None:
     study = study_of(trial(1, 8, state=PRUNED), trial(1, 8, state=FAIL))
-    with pytest.raises(StorageError, match=r"no completed trial \(1 fail, 1 pruned\)"):
+    with pytest.raises(NoCompletedTrialError, match=r"no completed trial \(1 fail, 1 pruned\)"):
         write_report(study, tmp_path)
     assert not list(tmp_path.iterdir())
-    with pytest.raises(StorageError, match="has no trials yet"):
+    with pytest.raises(NoCompletedTrialError, match="has no trials yet"):
         write_report(study_of(), tmp_path)
 
 
