@@ -1,5 +1,4 @@
-"""Calling MLflow for the tracker: retries with back-off and a cool-down, batched writes,
-and finding or creating a study's experiment and its one parent run (race-safe).
+"""Calling MLflow for the tracker: retries with back-off and a cool-down, and batched writes.
 
 Example:
     >>> class Tracker(TrackerBase): ...  # doctest: +SKIP
@@ -15,23 +14,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stacksearch.tracking.runs import (
-    LOCK_PREFIX,
     PERMANENT_ERRORS,
-    TAG_KEY,
-    TAG_ROLE,
-    TAG_STUDY,
     RetryPolicy,
     Unavailable,
     error_code,
     mask_url,
     redact,
     short,
-    sqlite_path,
 )
 
 if TYPE_CHECKING:
     import mlflow
-    from mlflow.entities import Run
 
 __all__ = ["TrackerBase"]
 
@@ -130,115 +123,3 @@ class TrackerBase:
             t, tags_l = tags_l[:100], tags_l[100:]
             m, metrics = metrics[: 1000 - len(p) - len(t)], metrics[1000 - len(p) - len(t) :]
             self.call(self.client.log_batch, run_id, metrics=m, params=p, tags=t)
-
-    # -- experiment and parent run ---------------------------------------------------------
-
-    def _known_experiment(self, attrs: dict, study_name: str) -> str | None:
-        """The name of the experiment this study logged to before, if it is in this store."""
-        experiment_id = attrs.get("mlflow_experiment_id")
-        if not experiment_id:
-            return None
-        try:
-            found = self.call(self.client.get_experiment, experiment_id)
-        except Unavailable:
-            raise
-        except Exception:  # noqa: BLE001 - another tracking store: not this one
-            return None
-        return found.name if found is not None and found.tags.get(TAG_STUDY) == study_name else None
-
-    def _artifact_location(self) -> str | None:
-        path = sqlite_path(self.tracking_uri)
-        return (path.parent / "mlartifacts").as_uri() if path is not None else None
-
-    def _experiment(self, experiment_name: str, study_name: str) -> str:
-        found = self.call(self.client.get_experiment_by_name, experiment_name)
-        if found is None:
-            try:
-                return self.call(
-                    self.client.create_experiment,
-                    experiment_name,
-                    artifact_location=self._artifact_location(),
-                    tags={
-                        TAG_STUDY: study_name,
-                        "mlflow.note.content": f"stacksearch: depth x width search of Optuna study {study_name!r}",
-                    },
-                )
-            except Exception as err:
-                if error_code(err) != "RESOURCE_ALREADY_EXISTS":
-                    raise
-            found = self.call(self.client.get_experiment_by_name, experiment_name)
-        if found.lifecycle_stage == "deleted":
-            _log.warning("MLflow experiment %r was deleted; restoring it", experiment_name)
-            self.call(self.client.restore_experiment, found.experiment_id)
-        return found.experiment_id
-
-    def _get_run(self, run_id: str) -> Run | None:
-        try:
-            return self.call(self.client.get_run, run_id)
-        except Exception as err:
-            if error_code(err) == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise
-
-    def _parent_from_attrs(self, attrs: dict, experiment_id: str, key: str) -> Run | None:
-        run_id = attrs.get("mlflow_parent_run_id")
-        if not run_id or attrs.get("mlflow_experiment_id") != experiment_id:
-            return None
-        run = self._get_run(run_id)
-        ok = run is not None and run.info.lifecycle_stage == "active" and run.data.tags.get(TAG_KEY) == key
-        return run if ok else None
-
-    def _find_parent(self, experiment_id: str, key: str) -> Run | None:
-        runs = self.call(
-            self.client.search_runs,
-            [experiment_id],
-            f"tags.`{TAG_KEY}` = '{key}' and tags.`{TAG_ROLE}` = 'parent'",
-            order_by=["attributes.start_time ASC"],
-            max_results=10,
-        )
-        return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
-
-    def _parent(self, experiment_id: str, key: str, study_name: str) -> Run:
-        """Find or create the parent run; a lock experiment (unique name) elects one creator."""
-        found = self._find_parent(experiment_id, key)
-        generation = 0
-        while found is None:
-            lock_name = f"{LOCK_PREFIX}/{experiment_id}/{key}/{generation}"
-            try:
-                lock_id = self.call(self.client.create_experiment, lock_name, tags={TAG_STUDY: study_name})
-            except Exception as err:
-                if error_code(err) != "RESOURCE_ALREADY_EXISTS":
-                    raise
-                lock_id = None
-            if lock_id is not None:
-                found = self._find_parent(experiment_id, key) or self.call(
-                    self.client.create_run,
-                    experiment_id,
-                    run_name=study_name,
-                    tags={TAG_ROLE: "parent", TAG_KEY: key, TAG_STUDY: study_name},
-                    recover=lambda: self._find_parent(experiment_id, key),
-                )
-                self.call(self.client.set_experiment_tag, lock_id, "parent_run_id", found.info.run_id)
-                self.call(self.client.delete_experiment, lock_id)  # hidden; its name stays taken
-                return found
-            found = self._await_parent(experiment_id, key, lock_name)
-            generation += 1
-        return found
-
-    def _await_parent(self, experiment_id: str, key: str, lock_name: str) -> Run | None:
-        deadline, pause = time.monotonic() + self.retry.lock_timeout, 0.05
-        while time.monotonic() < deadline:
-            lock = self.call(self.client.get_experiment_by_name, lock_name)
-            run_id = lock.tags.get("parent_run_id") if lock is not None else None
-            if run_id:
-                run = self._get_run(run_id)
-                return run if run is not None and run.info.lifecycle_stage == "active" else None
-            found = self._find_parent(experiment_id, key)
-            if found is not None:
-                return found
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
-        _log.warning(
-            "MLflow parent-run lock %r was not released in %.0f s; taking over", lock_name, self.retry.lock_timeout
-        )
-        return None

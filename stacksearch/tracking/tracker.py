@@ -1,8 +1,10 @@
 """MLflow tracking: one experiment per study, one parent run, one nested run per trial.
 
-The tracking package is the only code that imports MLflow, lazily: importing it stays cheap. Optuna storage is the source of truth, so tracking never fails a trial: when
-MLflow is unreachable the tracker warns once, backs off, goes on, and logs the missed trials
-once MLflow answers again; :func:`stacksearch.tracking.sync_mlflow` backfills whatever is still missing or stale.
+The tracking package is the only code that imports MLflow, lazily: importing it stays cheap.
+Optuna storage is the source of truth, so tracking never fails a trial: when MLflow is
+unreachable the tracker warns once, backs off, goes on, and logs the missed trials once
+MLflow answers again; :func:`stacksearch.tracking.sync_mlflow` backfills whatever is still
+missing or stale.
 
 Example:
     >>> import optuna, stacksearch as ss
@@ -27,29 +29,19 @@ from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.exceptions import TrackingError
 from stacksearch.settings import resolve
-from stacksearch.tracking.calls import TrackerBase
 from stacksearch.tracking.runs import (
     MODEL_NAME,
-    PERMANENT_ERRORS,
     RUN_STATUS,
-    TAG_KEY,
     TAG_MODEL,
-    TAG_PARENT,
     TAG_REASON,
-    TAG_ROLE,
     TAG_STATE,
-    TAG_STUDY,
-    TAG_TRIAL,
     LiveRun,
     RetryPolicy,
     StudyContext,
     Unavailable,
     check_uri,
     enable_sqlite_wal,
-    error_code,
     final_metrics,
-    flatten,
-    fmt,
     improves,
     mask_url,
     model_signature,
@@ -57,12 +49,12 @@ from stacksearch.tracking.runs import (
     param_key,
     pip_requirements,
     short,
-    study_key,
     sync_trials,
     trial_params,
     trial_reason,
     use_tracking_uri,
 )
+from stacksearch.tracking.tree import RunTree
 
 if TYPE_CHECKING:
     import keras
@@ -77,7 +69,7 @@ _log = logging.getLogger(__name__)
 _MODEL_LOCK = threading.Lock()
 
 
-class MLflowTracker(TrackerBase):
+class MLflowTracker(RunTree):
     """Logs an Optuna study to MLflow: usable as an Optuna callback and as a trial listener.
 
     One experiment per study (named ``experiment`` or after the study), exactly one parent
@@ -138,138 +130,6 @@ class MLflowTracker(TrackerBase):
             enable_sqlite_wal(self.tracking_uri)
             self._client = mlflow.MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
-
-    # -- experiment and parent run ---------------------------------------------------------
-
-    def setup(
-        self,
-        study: optuna.Study,
-        *,
-        space: dict | None = None,
-        benchmark: dict | None = None,
-        config: dict | None = None,
-    ) -> None:
-        """Find or create the study's experiment and its one parent run; describe the search.
-
-        Called once per worker. Keeps ``mlflow_experiment_id`` and ``mlflow_parent_run_id``
-        in the study's user attributes. A misconfigured tracking store raises
-        :class:`TrackingError`; an unreachable one only warns (trials are logged later).
-        """
-        try:
-            self._open(study, space=space, benchmark=benchmark, config=config)
-        except Unavailable:
-            return
-        except Exception as err:
-            if error_code(err) in PERMANENT_ERRORS or isinstance(err, TrackingError):
-                raise TrackingError(f"MLflow tracking at {mask_url(self.tracking_uri)}: {short(err)}") from None
-            self._warn_once("setup", f"MLflow tracking setup failed: {short(err)}")
-
-    def context(self, study: optuna.Study) -> StudyContext:
-        context = self._contexts.get(study.study_name)
-        return context if context is not None else self._open(study)
-
-    def _open(
-        self,
-        study: optuna.Study,
-        *,
-        space: dict | None = None,
-        benchmark: dict | None = None,
-        config: dict | None = None,
-    ) -> StudyContext:
-        with self._setup_lock:
-            name, attrs = study.study_name, study.user_attrs
-            context = self._contexts.get(name)
-            if context is None:
-                experiment_id = self._experiment(self.experiment or self._known_experiment(attrs, name) or name, name)
-                parent = self._parent_from_attrs(attrs, experiment_id, study_key(name))
-                parent = parent or self._parent(experiment_id, study_key(name), name)
-                context = StudyContext(name, study_key(name), experiment_id, parent.info.run_id)
-                if attrs.get("mlflow_experiment_id") != experiment_id:
-                    study.set_user_attr("mlflow_experiment_id", experiment_id)
-                if attrs.get("mlflow_parent_run_id") != context.parent_run_id:
-                    study.set_user_attr("mlflow_parent_run_id", context.parent_run_id)
-                if parent.info.status != "RUNNING":
-                    self.call(self.client.update_run, context.parent_run_id, status="RUNNING")
-                self._describe(context, parent, attrs, space, benchmark, config)
-                self._contexts[name] = context
-            elif config is not None or space is not None:
-                self._describe(
-                    context, self.call(self.client.get_run, context.parent_run_id), attrs, space, benchmark, config
-                )
-            return context
-
-    def _describe(
-        self,
-        context: StudyContext,
-        parent: Run,
-        attrs: dict,
-        space: dict | None,
-        benchmark: dict | None,
-        config: dict | None,
-    ) -> None:
-        from mlflow.entities import Metric
-
-        params = flatten("space", space if space is not None else attrs.get("space"), {})
-        flatten("benchmark", benchmark if benchmark is not None else attrs.get("benchmark"), params)
-        params = {k: v for k, v in params.items() if k not in parent.data.params}
-        tags = {f"stacksearch.{k}": fmt(attrs[k]) for k in ("metric", "direction") if k in attrs}
-        if config is not None:
-            tags["stacksearch.config"] = fmt(config)
-        metrics = [
-            Metric(k, float(attrs[k]), ms(None), 0)
-            for k in ("baseline",)
-            if isinstance(attrs.get(k), (int, float)) and k not in parent.data.metrics
-        ]
-        reference = attrs.get("reference")
-        if (
-            isinstance(reference, dict)
-            and isinstance(reference.get("value"), (int, float))
-            and "reference" not in parent.data.metrics
-        ):
-            metrics.append(Metric("reference", float(reference["value"]), ms(None), 0))
-        self.log_batch(context.parent_run_id, metrics=metrics, tags=tags)
-        for attempt in range(2):  # workers starting together race to log the same params
-            try:
-                self.log_batch(context.parent_run_id, params=params)
-                return
-            except Unavailable:
-                raise
-            except Exception as err:  # noqa: BLE001 - logged by another worker meanwhile
-                logged = self.call(self.client.get_run, context.parent_run_id).data.params
-                params = {k: v for k, v in params.items() if k not in logged}
-                if attempt or not params:
-                    _log.debug("search description not logged: %s", short(err))
-
-    # -- trial runs ---------------------------------------------------------------------------
-
-    def _find_child(self, context: StudyContext, number: int) -> Run | None:
-        runs = self.call(
-            self.client.search_runs,
-            [context.experiment_id],
-            f"tags.`{TAG_KEY}` = '{context.key}' and tags.`{TAG_TRIAL}` = '{number}'",
-            order_by=["attributes.start_time ASC"],
-            max_results=10,
-        )
-        return min(runs, key=lambda r: (r.info.start_time, r.info.run_id)) if runs else None
-
-    def create_child(self, context: StudyContext, number: int, start: Any) -> str:
-        tags = {
-            TAG_PARENT: context.parent_run_id,
-            TAG_ROLE: "trial",
-            TAG_KEY: context.key,
-            TAG_STUDY: context.study_name,
-            TAG_TRIAL: str(number),
-            TAG_STATE: "RUNNING",
-        }
-        run = self.call(
-            self.client.create_run,
-            context.experiment_id,
-            start_time=ms(start),
-            tags=tags,
-            run_name=f"trial-{number}",
-            recover=lambda: self._find_child(context, number),
-        )
-        return run.info.run_id
 
     def on_trial_start(self, trial: optuna.Trial, spec: ArchSpec) -> None:
         """Create the trial's run ``trial-<number>`` now (its parameters go with the first epochs)."""
