@@ -79,6 +79,17 @@ def test_missing_study_file(workdir, capsys):
     assert "nope.yaml: study file not found" in capsys.readouterr().err
 
 
+def test_study_file_that_is_a_folder_says_so(workdir, capsys):
+    (workdir / "studies").mkdir()
+    write_study(workdir / "studies" / "tiny.yaml", GOOD)
+    assert main(["run", "studies"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("stacksearch: error: studies: is a folder, not a study file; "
+                   "give the path of a study YAML file (it holds tiny.yaml)")
+    assert main(["run", str(workdir)]) == 2  # no YAML file directly in it: nothing listed
+    assert capsys.readouterr().err.strip().endswith("is a folder, not a study file; give the path of a study YAML file")
+
+
 def test_unreachable_database_is_a_user_error(workdir, capsys):
     study = write_study(workdir / "study.yaml", GOOD)
     code = main(["run", str(study), "--storage", "postgresql+psycopg://u:secret@127.0.0.1:9/x"])
