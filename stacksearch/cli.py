@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -92,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         config.study.workers = args.workers
     data = load_study_data(config)
+    _print_depths_out(config, data)
     stop = threading.Event()
     _install_interrupt_handler(stop)
     console.print(
@@ -121,6 +123,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config.report.enabled and not args.no_report:
         _write_report(study, config.report.out, config.tracking_uri if config.tracking.enabled else None)
     return 0
+
+
+def _print_depths_out(config: Any, data: Any) -> None:
+    """Refuse a space where every trial would be rejected on this data; name the depths that are out.
+
+    Runs before any study is created and before any worker starts.
+    """
+    from stacksearch.space import check_feasible
+
+    out = check_feasible(config.space.to_space(), data.n_features, data.n_outputs)
+    for depth, reason in out.items():
+        console.print(f"[yellow]depth {depth} is out: {escape(reason)}; its trials will be rejected[/]", soft_wrap=True)
 
 
 def _print_best(study: Any, metric: str) -> None:

@@ -33,7 +33,7 @@ from stacksearch import benchmarks
 from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
-from stacksearch.space import SearchSpace
+from stacksearch.space import SearchSpace, check_feasible
 from stacksearch.storage import add_stale_hook, fail_stale_trials, mask_url, open_storage
 
 __all__ = ["run_study", "load_study_data", "make_sampler", "make_pruner", "prepare_study", "trial_counts"]
@@ -191,6 +191,7 @@ def load_data_source(source: dict[str, Any]) -> SequenceData:
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
     """Create or resume the study (checked against the file it was made from)."""
+    check_feasible(space, data.n_features, data.n_outputs)  # a space no trial can pass: refused, nothing stored
     storage = open_storage(config.storage_url, heartbeat_interval=config.study.heartbeat_interval,
                            grace_period=config.study.grace_period)
     multi = config.study.multi_objective
