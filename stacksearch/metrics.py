@@ -17,7 +17,7 @@ import numpy as np
 
 from stacksearch.exceptions import ConfigError
 
-__all__ = ["Metric", "metric", "METRIC_NAMES"]
+__all__ = ["Metric", "metric", "metric_bounds", "METRIC_NAMES"]
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,15 @@ class Metric:
     """A validation/test metric: its name, optimisation direction and numpy scorer.
 
     ``score(y_true, y_pred)`` takes targets and model outputs (probabilities for
-    classification) and returns one float.
+    classification) and returns one float. ``bounds`` is the range every score lies in
+    (None: unbounded on that side).
     """
 
     name: str
     direction: str
     score: Callable[[np.ndarray, np.ndarray], float]
     keras_name: str
+    bounds: tuple[float | None, float | None] = (0.0, None)
 
 
 def _mse(y: np.ndarray, p: np.ndarray) -> float:
@@ -63,8 +65,8 @@ def _cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
 _METRICS = {
     "mse": Metric("mse", "minimize", _mse, "mse"),
     "mae": Metric("mae", "minimize", _mae, "mae"),
-    "smape": Metric("smape", "minimize", _smape, "smape"),
-    "accuracy": Metric("accuracy", "maximize", _accuracy, "accuracy"),
+    "smape": Metric("smape", "minimize", _smape, "smape", (0.0, 200.0)),
+    "accuracy": Metric("accuracy", "maximize", _accuracy, "accuracy", (0.0, 1.0)),
     "cross_entropy": Metric("cross_entropy", "minimize", _cross_entropy, "loss"),
 }
 METRIC_NAMES: tuple[str, ...] = tuple(_METRICS)
@@ -78,3 +80,13 @@ def metric(name: str) -> Metric:
         raise ConfigError(
             f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}"
         ) from None
+
+
+def metric_bounds(name: str) -> tuple[float | None, float | None]:
+    """The range scores of metric ``name`` lie in; ``(None, None)`` for a name stacksearch does not know.
+
+    Example:
+        >>> metric_bounds("mse"), metric_bounds("accuracy"), metric_bounds("value")
+        ((0.0, None), (0.0, 1.0), (None, None))
+    """
+    return _METRICS[name].bounds if name in _METRICS else (None, None)

@@ -74,5 +74,6 @@ def analyse(study: StudyLike) -> Analysis:
         reasons=unfinished_reasons(data),
         curves=learning_curves(data),
         importances=importances,
-        confirmation=confirmation_summary(data.confirmation, data.direction) if data.confirmation else None,
+        confirmation=(confirmation_summary(data.confirmation, data.direction, data.metric)
+                      if data.confirmation else None),
     )

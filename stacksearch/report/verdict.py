@@ -127,17 +127,19 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
             f"Too few trials to call a depth: {listed} completed fewer than {min_trials} trials; "
             f"depth {lead.depth} leads for now."
         )
-    lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {interval(lead.top_low, lead.top_high)})"
+    lead_interval = interval(lead.top_low, lead.top_high, lead.top_clipped)
+    lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {lead_interval})"
     overlapping = [r for r in ranked[1:] if _overlap(lead, r)]
     if overlapping:
-        others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high)}" for r in overlapping)
+        others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high, r.top_clipped)}" for r in overlapping)
         return "overlap", None, lead.depth, (
             f"No clear winner: {lead_text} leads, but its 95% interval overlaps {others}."
         )
     second = ranked[1]
     return "winner", lead.depth, lead.depth, (
         f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
-        f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
+        f"depth {second.depth}, reaches {number(second.top_mean)} "
+        f"{interval(second.top_low, second.top_high, second.top_clipped)}."
     )
 
 
@@ -208,7 +210,7 @@ def _confirmation(data: StudyData, leader: int | None) -> tuple[str, list[str]]:
             f"Verdict {UNCONFIRMED}: retrain the best architecture of each depth with several seeds "
             "(stacksearch confirm) before relying on it."
         ]
-    summary = confirmation_summary(data.confirmation, data.direction)
+    summary = confirmation_summary(data.confirmation, data.direction, data.metric)
     state = "confirmed" if summary.confirmed else "not confirmed"
     return state, [_confirmation_line(summary, leader, data.metric)]
 
