@@ -293,7 +293,7 @@ def _print_blocks(title: str, headers: Sequence[str], rows: Sequence[Sequence[st
             else:
                 lines.append(field)
         for line in lines:
-            console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))  # a field wider than the screen wraps, indented
+            console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))  # wider than the screen: wraps, indented
 
 
 @command("benchmarks")
@@ -301,7 +301,8 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     """List the built-in benchmarks with shapes, task, metric, baseline and reference."""
     from stacksearch import benchmarks
 
-    rows, notes = [], []
+    rows: list[list[str]] = []
+    notes: list[str] = []
     for name in benchmarks.names():
         try:
             data = benchmarks.load(name)

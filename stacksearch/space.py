@@ -206,8 +206,8 @@ def first_iso_target(cell: str, depth: int, low: int, n_features: int, n_outputs
         >>> first_iso_target("lstm", 1, 5, 1, 1, high=10) is None
         True
     """
-    u = max(1, math.floor(_shared_width(cell, depth, (1 - ISO_TOLERANCE) * low, n_features, n_outputs)) - 1)
-    for u in range(u, u + 100_000):
+    start = max(1, math.floor(_shared_width(cell, depth, (1 - ISO_TOLERANCE) * low, n_features, n_outputs)) - 1)
+    for u in range(start, start + 100_000):
         for k in range(depth):  # counts rise with u, and with k (the top k layers take u + 1)
             count = ArchSpec((u,) * (depth - k) + (u + 1,) * k, cell=cell).n_params(n_features, n_outputs)
             target = max(low, math.ceil(count / (1 + ISO_TOLERANCE)))
@@ -263,8 +263,8 @@ def depth_floors(space: SearchSpace, n_features: int, n_outputs: int) -> list[De
             lo, hi = space.target_params
             floors.append(DepthFloor(depth, None, None, f"no target_params in [{lo}, {hi}] is met within 5%"))
         elif space.max_params is not None and best[0] > space.max_params:
-            floors.append(DepthFloor(depth, best[1], best[0],
-                                     f"its smallest model has {best[0]} parameters, over max_params={space.max_params}"))
+            reason = f"its smallest model has {best[0]} parameters, over max_params={space.max_params}"
+            floors.append(DepthFloor(depth, best[1], best[0], reason))
         else:
             floors.append(DepthFloor(depth, best[1], best[0], None))
     return floors

@@ -74,7 +74,7 @@ def test_diverging_trial_fails_with_reason_and_the_study_goes_on(workdir, tiny_r
 
 
 def test_rejected_trial_is_pruned_before_building(workdir, tiny_regression):
-    space = ss.SearchSpace(depth=(1, 2), units=(4, 64), max_params=200)  # depth 1 x 4 fits; a space no trial fits is refused
+    space = ss.SearchSpace(depth=(1, 2), units=(4, 64), max_params=200)  # 1 x 4 fits: a space nothing fits is refused
     study = optuna.create_study(direction="minimize")
     study.enqueue_trial({"depth": 2, "units": 64, "learning_rate": 1e-3})
     study.optimize(ss.StackedLSTMObjective(tiny_regression, space, epochs=1), n_trials=1)
