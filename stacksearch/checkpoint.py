@@ -112,7 +112,9 @@ class TrialCheckpoint:
                     buffer = io.BytesIO(reader.read())
                 with np.load(buffer, allow_pickle=False) as arrays:
                     state = json.loads(str(arrays["state"]))
-                    pick = lambda prefix: [arrays[f"{prefix}{i}"] for i in range(state[f"n_{prefix}"])]  # noqa: E731
+                    pick = lambda prefix, arrays=arrays, state=state: [  # noqa: E731
+                        arrays[f"{prefix}{i}"] for i in range(state[f"n_{prefix}"])
+                    ]
                     resume = Resume(
                         epoch=epoch,
                         weights=pick("w"),

@@ -20,11 +20,16 @@ import sys
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from stacksearch import __version__
 from stacksearch.exceptions import StackSearchError
@@ -97,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.study_file, **_flags(args))
     deadline = Deadline.after(config.study.timeout, start=started)
     data = load_study_data(config)
+    _print_depths_out(config, data)
     stop = threading.Event()
     _install_interrupt_handler(stop)
     console.print(
@@ -156,6 +162,18 @@ def _default(name: str, *, file: bool = False) -> str:
     setting = SETTINGS[name]
     layers = [setting.env] if setting.env else []
     return ", else ".join([*layers, *([setting.key] if file else []), str(setting.default)])
+
+
+def _print_depths_out(config: Any, data: Any) -> None:
+    """Refuse a space where every trial would be rejected on this data; name the depths that are out.
+
+    Runs before any study is created and before any worker starts.
+    """
+    from stacksearch.space import check_feasible
+
+    out = check_feasible(config.space.to_space(), data.n_features, data.n_outputs)
+    for depth, reason in out.items():
+        console.print(f"[yellow]depth {depth} is out: {escape(reason)}; its trials will be rejected[/]", soft_wrap=True)
 
 
 def _print_best(study: Any, metric: str) -> None:
@@ -246,13 +264,11 @@ def cmd_studies(args: argparse.Namespace) -> int:
     url = _storage_url(args)
     storage = open_storage(url, heartbeat=False)
     summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
-    table = Table(title=f"studies in {mask_url(url)}")
-    for column in ("study", "complete", "pruned", "failed", "running", "best value", "best architecture"):
-        table.add_column(column)
+    rows = []
     for summary in summaries:
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         trials = study.get_trials(deepcopy=False)
-        count = lambda state: str(sum(t.state == state for t in trials))  # noqa: E731
+        states = Counter(t.state for t in trials)
         best_value, arch = "-", "-"
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if complete:
@@ -260,20 +276,76 @@ def cmd_studies(args: argparse.Namespace) -> int:
             best_value = _format_value(best.values[0])
             attrs = best.user_attrs
             arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"
-        table.add_row(
-            summary.study_name,
-            count(TrialState.COMPLETE),
-            count(TrialState.PRUNED),
-            count(TrialState.FAIL),
-            count(TrialState.RUNNING),
-            best_value,
-            arch,
+        rows.append(
+            [
+                summary.study_name,
+                *(
+                    str(states[s])
+                    for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+                ),
+                best_value,
+                arch,
+            ]
         )
     if not summaries:
-        console.print(f"no studies in {mask_url(url)}")
+        console.print(f"no studies in {mask_url(url)}", soft_wrap=True, markup=False)
     else:
-        console.print(table)
+        print_listing(
+            f"studies in {mask_url(url)}",
+            ["study", "complete", "pruned", "failed", "running", "best value", "best architecture"],
+            rows,
+        )
     return 0
+
+
+def print_listing(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print a listing whose first column holds names a user types: never cut, never wrapped.
+
+    On a terminal wide enough for every cell unwrapped, a table. On a narrower terminal,
+    one block per row: the name on its own line, the other columns below it, wrapped and
+    indented. Anywhere else (a pipe, a file, a script), one line per row with aligned
+    columns and no width limit, so ``grep`` finds whole rows. Cells are text, never markup.
+    """
+    if not console.is_terminal:
+        _print_lines(title, headers, rows)
+    elif _table_width(headers, rows) <= console.width:
+        table = Table(title=Text(title))
+        table.add_column(Text(headers[0]), no_wrap=True)
+        for header in headers[1:]:
+            table.add_column(Text(header))
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+    else:
+        _print_blocks(title, headers, rows)
+
+
+def _table_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """Columns the bordered table needs to show every cell on one line."""
+    widths = [max(cell_len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    return sum(widths) + 3 * len(widths) + 1  # one space either side of each cell, a border between
+
+
+def _print_lines(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(cell_len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    console.print(title, soft_wrap=True, markup=False, highlight=False)
+    for row in (headers, *rows):
+        cells = [str(c) + " " * (w - cell_len(str(c))) for c, w in zip(row, widths)]
+        console.print("  ".join(cells).rstrip(), soft_wrap=True, markup=False, highlight=False)
+
+
+def _print_blocks(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    console.print(Text(title, style="bold"))
+    for row in rows:
+        console.print(Text(str(row[0]), style="bold"), soft_wrap=True)
+        lines: list[str] = []
+        for field in (f"{header}: {cell}" for header, cell in zip(headers[1:], row[1:])):
+            if lines and cell_len(f"{lines[-1]}; {field}") <= console.width - 2:
+                lines[-1] = f"{lines[-1]}; {field}"  # fields side by side while they fit, never split
+            else:
+                lines.append(field)
+        for line in lines:
+            console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))  # wider than the screen: wraps, indented
 
 
 @command("benchmarks")
@@ -281,27 +353,29 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     """List the built-in benchmarks with shapes, task, metric, baseline and reference."""
     from stacksearch import benchmarks
 
-    table = Table(title="built-in benchmarks (default arguments; shapes are cases x steps x features)")
-    for column in ("name", "task", "metric", "train | val | test", "baseline", "reference"):
-        table.add_column(column)
-    notes = []
+    rows: list[list[str]] = []
+    notes: list[str] = []
     for name in benchmarks.names():
         try:
             data = benchmarks.load(name)
         except StackSearchError as err:
-            table.add_row(name, "-", "-", f"unavailable: {err}", "-", "-")
+            rows.append([name, "-", "-", f"unavailable: {err}", "-", "-"])
             continue
         shapes = " | ".join("x".join(map(str, s)) for s in data.info()["shapes"].values())
         reference = "-"
         if data.reference:
             notes.append(f"[{len(notes) + 1}] {name}: {data.reference.get('source', '')}")
             reference = f"{_format_value(data.reference.get('value'))} [{len(notes)}]"
-        table.add_row(
-            name, data.task, f"{data.metric} ({data.direction[:3]})", shapes, _format_value(data.baseline), reference
+        rows.append(
+            [name, data.task, f"{data.metric} ({data.direction[:3]})", shapes, _format_value(data.baseline), reference]
         )
-    console.print(table)
+    print_listing(
+        "built-in benchmarks (default arguments; shapes are cases x steps x features)",
+        ["name", "task", "metric", "train | val | test", "baseline", "reference"],
+        rows,
+    )
     for note in notes:
-        console.print(note, soft_wrap=True)
+        console.print(note, soft_wrap=True, markup=False)
     return 0
 
 

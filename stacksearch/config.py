@@ -318,6 +318,8 @@ def load_config(
         3
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(_folder_message(path))
     if not path.is_file():
         raise ConfigError(f"{path}: study file not found")
     try:
@@ -344,6 +346,13 @@ def load_config(
         tracking=tracking,
         report=report,
     )
+
+
+def _folder_message(path: Path) -> str:
+    """What to say when a study file's path is a folder: that, and the study files in it."""
+    found = sorted(p.name for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    inside = f" (it holds {', '.join(found[:5])}{', ...' if len(found) > 5 else ''})" if found else ""
+    return f"{path}: is a folder, not a study file; give the path of a study YAML file{inside}"
 
 
 def apply_overrides(config: StudyConfig, env: Mapping[str, str] | None = None, **flags: Any) -> StudyConfig:

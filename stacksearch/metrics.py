@@ -24,7 +24,17 @@ from stacksearch.exceptions import ConfigError
 if TYPE_CHECKING:
     from optuna.study import StudyDirection
 
-__all__ = ["Metric", "metric", "METRIC_NAMES", "Direction", "maximizing", "better", "best_of", "ranked"]
+__all__ = [
+    "Metric",
+    "metric",
+    "METRIC_NAMES",
+    "metric_bounds",
+    "Direction",
+    "maximizing",
+    "better",
+    "best_of",
+    "ranked",
+]
 
 Direction = Union[str, "StudyDirection"]
 T = TypeVar("T")
@@ -36,13 +46,15 @@ class Metric:
 
     ``score(y_true, y_pred)`` takes targets and model outputs (probabilities for
     classification) and returns one float. ``keras_name`` is the key Keras logs it under:
-    the metric's own name, or ``"loss"`` when the training loss is the metric.
+    the metric's own name, or ``"loss"`` when the training loss is the metric. ``bounds`` is the range every
+    score lies in (None: unbounded on that side).
     """
 
     name: str
     direction: str
     score: Callable[[np.ndarray, np.ndarray], float]
     keras_name: str
+    bounds: tuple[float | None, float | None] = (0.0, None)
 
     @property
     def is_loss(self) -> bool:
@@ -84,8 +96,8 @@ def _cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
 _METRICS = {
     "mse": Metric("mse", "minimize", _mse, "mse"),
     "mae": Metric("mae", "minimize", _mae, "mae"),
-    "smape": Metric("smape", "minimize", _smape, "smape"),
-    "accuracy": Metric("accuracy", "maximize", _accuracy, "accuracy"),
+    "smape": Metric("smape", "minimize", _smape, "smape", (0.0, 200.0)),
+    "accuracy": Metric("accuracy", "maximize", _accuracy, "accuracy", (0.0, 1.0)),
     "cross_entropy": Metric("cross_entropy", "minimize", _cross_entropy, "loss"),
 }
 METRIC_NAMES: tuple[str, ...] = tuple(_METRICS)
@@ -97,6 +109,16 @@ def metric(name: str) -> Metric:
         return _METRICS[name]
     except KeyError:
         raise ConfigError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}") from None
+
+
+def metric_bounds(name: str) -> tuple[float | None, float | None]:
+    """The range scores of metric ``name`` lie in; ``(None, None)`` for a name stacksearch does not know.
+
+    Example:
+        >>> metric_bounds("mse"), metric_bounds("accuracy"), metric_bounds("value")
+        ((0.0, None), (0.0, 1.0), (None, None))
+    """
+    return _METRICS[name].bounds if name in _METRICS else (None, None)
 
 
 def maximizing(direction: Direction) -> bool:

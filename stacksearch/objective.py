@@ -20,7 +20,7 @@ import optuna
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import TrialRejected
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE, SEED
-from stacksearch.space import ArchSpec, SearchSpace
+from stacksearch.space import ArchSpec, SearchSpace, check_feasible
 
 if TYPE_CHECKING:
     import keras
@@ -70,6 +70,7 @@ class StackedLSTMObjective:
     ) -> None:
         self.data = data
         self.space = space or SearchSpace()
+        check_feasible(self.space, data.n_features, data.n_outputs)  # not a study of rejected trials
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience

@@ -19,7 +19,17 @@ import optuna
 
 from stacksearch.exceptions import ConfigError, TrialRejected
 
-__all__ = ["SearchSpace", "ArchSpec", "rnn_layer_params", "WIDTH_MODES", "CELLS"]
+__all__ = [
+    "SearchSpace",
+    "ArchSpec",
+    "rnn_layer_params",
+    "WIDTH_MODES",
+    "CELLS",
+    "check_feasible",
+    "depth_floors",
+    "DepthFloor",
+    "first_iso_target",
+]
 
 WIDTH_MODES = ("shared", "per_layer", "iso_params")
 CELLS = ("lstm", "gru")
@@ -159,13 +169,7 @@ def solve_iso_widths(cell: str, depth: int, target: int, n_features: int, n_outp
         >>> abs(ArchSpec(w).n_params(2, 1) - 50_000) / 50_000 < 0.05
         True
     """
-    gates = 4 if cell == "lstm" else 3
-    bias = 1 if cell == "lstm" else 2
-    # count(u) = a u^2 + b u + c for a shared width u
-    a = gates * (1 + 2 * (depth - 1))
-    b = gates * (n_features + bias) + gates * bias * (depth - 1) + n_outputs
-    c = n_outputs - target
-    u_real = max(1.0, (-b + math.sqrt(max(0.0, b * b - 4 * a * c))) / (2 * a))
+    u_real = max(1.0, _shared_width(cell, depth, target, n_features, n_outputs))
     best: tuple[float, tuple[int, ...]] | None = None
     for u in {max(1, math.floor(u_real)), max(1, math.ceil(u_real)), max(1, math.floor(u_real) - 1)}:
         for k in range(depth + 1):
@@ -180,3 +184,143 @@ def solve_iso_widths(cell: str, depth: int, target: int, n_features: int, n_outp
             f"closest is {list(best[1])}; raise space.target_params"
         )
     return best[1]
+
+
+def _shared_width(cell: str, depth: int, target: float, n_features: int, n_outputs: int) -> float:
+    """The real width ``u`` at which ``depth`` layers of ``u`` units count ``target`` parameters."""
+    gates = 4 if cell == "lstm" else 3
+    bias = 1 if cell == "lstm" else 2
+    # count(u) = a u^2 + b u + c for a shared width u
+    a = gates * (1 + 2 * (depth - 1))
+    b = gates * (n_features + bias) + gates * bias * (depth - 1) + n_outputs
+    c = n_outputs - target
+    return (-b + math.sqrt(max(0.0, b * b - 4 * a * c))) / (2 * a)
+
+
+def first_iso_target(
+    cell: str, depth: int, low: int, n_features: int, n_outputs: int, high: int | None = None
+) -> tuple[int, tuple[int, ...]] | None:
+    """The smallest ``target_params >= low`` that :func:`solve_iso_widths` meets at ``depth``, and its widths.
+
+    None when it is above ``high``. Targets below the smallest model (widths of 1) are never
+    met, and between small models there are gaps wider than 5%.
+
+    Example:
+        >>> first_iso_target("lstm", 1, 5, 1, 1)  # one LSTM unit: 14 parameters
+        (14, (1,))
+        >>> first_iso_target("lstm", 1, 5, 1, 1, high=10) is None
+        True
+    """
+    start = max(1, math.floor(_shared_width(cell, depth, (1 - ISO_TOLERANCE) * low, n_features, n_outputs)) - 1)
+    for u in range(start, start + 100_000):
+        for k in range(depth):  # counts rise with u, and with k (the top k layers take u + 1)
+            count = ArchSpec((u,) * (depth - k) + (u + 1,) * k, cell=cell).n_params(n_features, n_outputs)
+            target = max(low, math.ceil(count / (1 + ISO_TOLERANCE)))
+            if high is not None and target > high:
+                return None
+            if abs(count - target) > ISO_TOLERANCE * target:
+                continue  # this count is below 95% of low
+            try:
+                return target, solve_iso_widths(cell, depth, target, n_features, n_outputs)
+            except TrialRejected:
+                continue
+    return None
+
+
+@dataclass(frozen=True)
+class DepthFloor:
+    """The smallest model trials at one depth build on data of a given shape.
+
+    ``spec`` is None when no ``iso_params`` target in range is met at this depth; ``out``
+    says why every trial at this depth is rejected (None when some are not).
+    """
+
+    depth: int
+    spec: ArchSpec | None
+    n_params: int | None
+    out: str | None
+
+
+def depth_floors(space: SearchSpace, n_features: int, n_outputs: int) -> list[DepthFloor]:
+    """Per searched depth, the smallest model any trial there builds, over every cell.
+
+    Widths at their minimum (``shared``, ``per_layer``), or the smallest ``target_params``
+    that is met (``iso_params``); a depth is out when that model is over ``max_params`` or,
+    for ``iso_params``, no target in range is met.
+    """
+    floors = []
+    for depth in range(space.depth[0], space.depth[1] + 1):
+        best: tuple[int, ArchSpec] | None = None
+        for cell in space.cell:
+            if space.width_mode == "iso_params":
+                found = first_iso_target(
+                    cell, depth, space.target_params[0], n_features, n_outputs, high=space.target_params[1]
+                )
+                if found is None:
+                    continue
+                widths = found[1]
+            else:
+                widths = (space.units[0],) * depth
+            spec = ArchSpec(widths, cell=cell)
+            count = spec.n_params(n_features, n_outputs)
+            if best is None or count < best[0]:
+                best = (count, spec)
+        if best is None:
+            lo, hi = space.target_params
+            floors.append(DepthFloor(depth, None, None, f"no target_params in [{lo}, {hi}] is met within 5%"))
+        elif space.max_params is not None and best[0] > space.max_params:
+            reason = f"its smallest model has {best[0]} parameters, over max_params={space.max_params}"
+            floors.append(DepthFloor(depth, best[1], best[0], reason))
+        else:
+            floors.append(DepthFloor(depth, best[1], best[0], None))
+    return floors
+
+
+def check_feasible(space: SearchSpace, n_features: int, n_outputs: int) -> dict[int, str]:
+    """Refuse a space in which every trial would be rejected on data of this shape.
+
+    Raises :class:`ConfigError` naming the key (``space.max_params`` or
+    ``space.target_params``) and the least value that lets a trial through. Returns the
+    depths that are out (every trial there is rejected) with the reason, for a warning.
+
+    Example:
+        >>> check_feasible(SearchSpace(depth=(1, 3), units=(8, 64), max_params=700), 2, 1)[2]
+        'its smallest model has 905 parameters, over max_params=700'
+        >>> check_feasible(SearchSpace(width_mode="iso_params", target_params=(5, 10)), 1, 1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stacksearch.exceptions.ConfigError: space.target_params: [5, 10] is out of reach ... at least 14
+    """
+    floors = depth_floors(space, n_features, n_outputs)
+    out = {f.depth: f.out for f in floors if f.out is not None}
+    if len(out) < len(floors):
+        return out  # type: ignore[return-value]
+    shape = f"{_plural(n_features, 'input feature')}, {_plural(n_outputs, 'output')}"
+    sized = [f for f in floors if f.n_params is not None]
+    if sized:  # every depth builds a model, but each is over max_params
+        floor = min(sized, key=lambda f: (f.n_params, f.depth))
+        spec = floor.spec
+        assert spec is not None
+        also = " (or lower space.target_params)" if space.width_mode == "iso_params" else ""
+        raise ConfigError(
+            f"space.max_params: {space.max_params} is below the smallest model this space builds on this "
+            f"data ({floor.n_params} parameters: depth {spec.depth}, widths {list(spec.widths)}, {spec.cell}; "
+            f"{shape}): raise it to at least {floor.n_params}{also}"
+        )
+    lo, hi = space.target_params
+    reachable = [
+        (found[0], depth, cell, found[1])
+        for depth in range(space.depth[0], space.depth[1] + 1)
+        for cell in space.cell
+        if (found := first_iso_target(cell, depth, lo, n_features, n_outputs)) is not None
+    ]
+    target, depth, cell, widths = min(reachable)
+    raise ConfigError(
+        f"space.target_params: [{lo}, {hi}] is out of reach on this data ({shape}): no model this space builds "
+        f"lands within 5% of it; the smallest target that works is {target} (depth {depth}, widths {list(widths)}, "
+        f"{cell}), so raise the max to at least {target}"
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -2,9 +2,10 @@
 
 Every worker of a study opens the same RDB storage: PostgreSQL or MySQL/MariaDB for
 many machines, SQLite for one machine. Heartbeats mark a killed worker's RUNNING trial
-FAIL after ``grace_period`` seconds (twice that if it died before its first heartbeat), and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`
-queues a copy of it (same parameters, system attribute ``failed_trial``) for a surviving
-worker; hooks added with :func:`add_stale_hook` (the MLflow tracker's) run first.
+FAIL after ``grace_period`` seconds (twice that if it died before its first heartbeat),
+and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback` queues a copy of it (same
+parameters, system attribute ``failed_trial``) for a surviving worker; hooks added with
+:func:`add_stale_hook` (the MLflow tracker's) run first.
 
 SQLite serves several local workers through write-ahead logging, a busy timeout and
 ``BEGIN IMMEDIATE`` transactions (see docs/scaling.md for the measurements).
@@ -14,10 +15,10 @@ Example:
     'postgresql+psycopg://me:***@db:5432/optuna'
     >>> mask_url("https://me:secret@mlflow:5000/?token=abc")
     'https://me:***@mlflow:5000/?token=***'
-    >>> check_url("redis://localhost")
+    >>> check_url("redis://localhost")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    stacksearch.exceptions.ConfigError: unsupported storage URL 'redis://localhost': use sqlite:///FILE.db, postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB
+    stacksearch.exceptions.ConfigError: unsupported storage URL 'redis://localhost': use sqlite:///FILE.db, ...
 """
 
 from __future__ import annotations

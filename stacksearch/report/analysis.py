@@ -67,7 +67,7 @@ def analyse(study: StudyLike) -> Analysis:
     depths = depth_summary(data, top_k=TOP_K)
     bands = iso_param_table(data)
     winners = band_winners(data, bands=bands)
-    confirmation = confirmation_summary(data.confirmation, data.direction) if data.confirmation else None
+    confirmation = confirmation_summary(data.confirmation, data.direction, data.metric) if data.confirmation else None
     return Analysis(
         data=data,
         headline=head,

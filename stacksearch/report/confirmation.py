@@ -28,7 +28,8 @@ from typing import Any
 
 from optuna.study import StudyDirection
 
-from stacksearch.report.stats import t_interval
+from stacksearch.metrics import metric_bounds
+from stacksearch.report.stats import shown_interval
 
 __all__ = ["ConfirmRow", "WelchTest", "ConfirmationSummary", "confirmation_summary", "ALPHA"]
 
@@ -37,8 +38,10 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class ConfirmRow:
-    """One retrained architecture: its seeds' scores, mean and 95% interval (None below 2 seeds).
+    """One retrained architecture: its seeds' scores, mean and 95% interval.
 
+    The interval is None below :data:`~stacksearch.report.stats.MIN_INTERVAL_POINTS` seeds; an
+    end past the metric's range is moved onto it, flagged in ``clipped`` (low, high).
     ``n_failed`` counts seeds whose score was missing or not finite.
     """
 
@@ -50,6 +53,7 @@ class ConfirmRow:
     mean: float | None
     low: float | None
     high: float | None
+    clipped: tuple[bool, bool] = (False, False)
 
 
 @dataclass(frozen=True)
@@ -84,13 +88,17 @@ class ConfirmationSummary:
         return bool(self.tests) and all(t.significant for t in self.tests)
 
 
-def confirmation_summary(confirmation: Mapping[str, Any], direction: str | StudyDirection) -> ConfirmationSummary:
+def confirmation_summary(
+    confirmation: Mapping[str, Any], direction: str | StudyDirection, metric: str | None = None
+) -> ConfirmationSummary:
     """Per-result mean and 95% t-interval; Welch tests of the best depth against the others.
 
-    ``direction`` is the score's: ``"minimize"``/``"maximize"`` or a ``StudyDirection``.
+    ``direction`` is the score's: ``"minimize"``/``"maximize"`` or a ``StudyDirection``;
+    ``metric`` its name, whose range bounds the intervals (none when None or unknown).
     """
     minimize = direction in ("minimize", StudyDirection.MINIMIZE)
-    rows = tuple(_row(result) for result in confirmation.get("results", ()))
+    bounds = metric_bounds(metric) if metric else (None, None)
+    rows = tuple(_row(result, bounds) for result in confirmation.get("results", ()))
     sign = 1.0 if minimize else -1.0
     representative: dict[int, ConfirmRow] = {}
     for row in (r for r in rows if r.mean is not None):
@@ -104,19 +112,20 @@ def confirmation_summary(confirmation: Mapping[str, Any], direction: str | Study
     return ConfirmationSummary(int(confirmation.get("seeds", 0)), rows, best.depth, tests)
 
 
-def _row(result: Mapping[str, Any]) -> ConfirmRow:
+def _row(result: Mapping[str, Any], bounds: tuple[float | None, float | None]) -> ConfirmRow:
     raw = list(result.get("values", ()))
     values = tuple(float(v) for v in raw if isinstance(v, (int, float)) and math.isfinite(v))
-    interval = t_interval(values)
+    mean, low, high, clipped = shown_interval(values, bounds)
     return ConfirmRow(
         depth=int(result["depth"]),
         widths=tuple(result.get("widths", ())),
         trial=result.get("trial"),
         values=values,
         n_failed=len(raw) - len(values),
-        mean=interval[0] if interval else (values[0] if values else None),
-        low=interval[1] if interval else None,
-        high=interval[2] if interval else None,
+        mean=mean,
+        low=low,
+        high=high,
+        clipped=clipped,
     )
 
 

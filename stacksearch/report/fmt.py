@@ -46,6 +46,10 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def interval(low: float | None, high: float | None) -> str:
-    """``"[0.1, 0.2]"``, or ``"-"`` when either end is missing."""
-    return "-" if low is None or high is None else f"[{number(low)}, {number(high)}]"
+def interval(low: float | None, high: float | None, clipped: tuple[bool, bool] = (False, False)) -> str:
+    """``"[0.1, 0.2]"``, or ``"-"`` when either end is missing; ``*`` marks an end moved onto the
+    metric's range (``clipped``: low, high), e.g. ``"[0*, 0.7678]"``."""
+    if low is None or high is None:
+        return "-"
+    marks = ["*" if flag else "" for flag in clipped]
+    return f"[{number(low)}{marks[0]}, {number(high)}{marks[1]}]"

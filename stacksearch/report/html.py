@@ -64,8 +64,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         _table(views.depth_width_view(a)),
         "<h3>Per depth</h3>",
         _table(views.depths_view(a)),
-        '<p class="note">The interval is over each depth\'s best trials (different widths and learning rates), '
-        "a spread over configurations, not over seeds; the confirmation step measures seeds.</p>",
+        f'<p class="note">{escape(views.depths_caption(a))}</p>',
         "<h2>Matched parameter counts</h2>",
         _figure(f, "iso_params", "Score versus parameters, by depth; lines: each depth's Pareto front."),
         "<p>Best score per depth within factor-2 parameter bands (completed trials in brackets; "
@@ -104,6 +103,7 @@ def _confirmation(a: Analysis, figures: Mapping[str, bytes]) -> list[str]:
     return [
         _figure(figures, "confirmation", "Retrained architectures: seeds, mean and 95% interval."),
         _table(views.confirmation_view(a)),
+        f'<p class="note">{escape(views.confirmation_caption(a))}</p>',
         _table(views.welch_view(a)) if a.confirmation.tests else "",
     ]
 

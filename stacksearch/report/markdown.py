@@ -33,6 +33,7 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         "\n".join(f"- {line}" for line in a.verdict.lines),
         "## Per depth",
         _table(views.depths_view(a)),
+        f"_{views.depths_caption(a)}_",
         "## Matched parameter counts (best score per depth; * = band winner)",
         _table(views.bands_view(a)),
         "## Importance",
@@ -41,7 +42,12 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         _table(views.cost_view(a)),
     ]
     if a.confirmation is not None:
-        parts += ["## Confirmation", _table(views.confirmation_view(a)), _table(views.welch_view(a))]
+        parts += [
+            "## Confirmation",
+            _table(views.confirmation_view(a)),
+            f"_{views.confirmation_caption(a)}_",
+            _table(views.welch_view(a)),
+        ]
     parts += ["## Figures", "\n".join(f"![{name[:-4]}]({name})" for name in figure_files)]
     return "\n\n".join(p for p in parts if p) + "\n"
 

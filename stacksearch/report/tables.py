@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from optuna.trial import TrialState
 
 from stacksearch.exceptions import NoCompletedTrialError
-from stacksearch.report.stats import median, t_interval
+from stacksearch.metrics import metric_bounds
+from stacksearch.report.stats import median, shown_interval
 from stacksearch.report.trials import StudyData, StudyLike, TrialRecord, as_data
 from stacksearch.states import ENDED
 
@@ -164,7 +165,9 @@ class DepthRow:
 
     ``top_low``/``top_high`` bound the mean of the depth's ``top_n`` best scores (95%
     Student-t interval): what the depth reaches when tuned, across widths and learning
-    rates. It is a spread over configurations, not a seed interval.
+    rates. It is a spread over configurations, not a seed interval. Both are None below
+    :data:`~stacksearch.report.stats.MIN_INTERVAL_POINTS` scores; an end past the metric's
+    range is moved onto it, flagged in ``top_clipped`` (low, high).
     """
 
     depth: int
@@ -177,6 +180,7 @@ class DepthRow:
     top_mean: float | None
     top_low: float | None
     top_high: float | None
+    top_clipped: tuple[bool, bool] = (False, False)
 
 
 def depth_summary(study: StudyLike, top_k: int = 5) -> list[DepthRow]:
@@ -198,7 +202,7 @@ def depth_summary(study: StudyLike, top_k: int = 5) -> list[DepthRow]:
     for depth, records in _by_depth(data.scored).items():
         ranked = sorted(records, key=lambda r: (r.value if data.minimize else -r.value, r.number))  # type: ignore[operator]
         top = [r.value for r in ranked[:top_k]]
-        interval = t_interval(top)  # type: ignore[arg-type]
+        mean, low, high, clipped = shown_interval(top, metric_bounds(data.metric))  # type: ignore[arg-type]
         rows.append(
             DepthRow(
                 depth=depth,
@@ -208,9 +212,10 @@ def depth_summary(study: StudyLike, top_k: int = 5) -> list[DepthRow]:
                 best_widths=ranked[0].widths,
                 median_value=median([r.value for r in records]),  # type: ignore[misc]
                 top_n=len(top),
-                top_mean=interval[0] if interval else top[0],
-                top_low=interval[1] if interval else None,
-                top_high=interval[2] if interval else None,
+                top_mean=mean,
+                top_low=low,
+                top_high=high,
+                top_clipped=clipped,
             )
         )
     return rows

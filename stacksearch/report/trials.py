@@ -22,7 +22,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Union
+from typing import Any
 
 import optuna
 from optuna.study import StudyDirection
@@ -104,7 +104,7 @@ class StudyData:
         return min(scored, key=lambda r: (sign * r.value, r.number))  # type: ignore[operator]
 
 
-StudyLike = Union[optuna.Study, StudyData]
+StudyLike = optuna.Study | StudyData
 
 
 def as_data(study: StudyLike) -> StudyData:

@@ -101,7 +101,7 @@ def verdict(
     if winners is None:
         winners = band_winners(data)
     if confirmation is None and data.confirmation is not None:
-        confirmation = confirmation_summary(data.confirmation, data.direction)
+        confirmation = confirmation_summary(data.confirmation, data.direction, data.metric)
     call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
     lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(winners, winner)]
     lines += _importance_lines(importances if importances is not None else param_importances(data))
@@ -148,10 +148,11 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
                 f"depth {lead.depth} leads for now."
             ),
         )
-    lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {interval(lead.top_low, lead.top_high)})"
+    lead_interval = interval(lead.top_low, lead.top_high, lead.top_clipped)
+    lead_text = f"depth {lead.depth} (mean of its best {lead.top_n}: {number(lead.top_mean)} {lead_interval})"
     overlapping = [r for r in ranked[1:] if _overlap(lead, r)]
     if overlapping:
-        others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high)}" for r in overlapping)
+        others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high, r.top_clipped)}" for r in overlapping)
         return (
             "overlap",
             None,
@@ -165,7 +166,8 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
         lead.depth,
         (
             f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
-            f"depth {second.depth}, reaches {number(second.top_mean)} {interval(second.top_low, second.top_high)}."
+            f"depth {second.depth}, reaches {number(second.top_mean)} "
+            f"{interval(second.top_low, second.top_high, second.top_clipped)}."
         ),
     )
 

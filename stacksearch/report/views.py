@@ -7,26 +7,33 @@ Example:
     >>> study = optuna.create_study()
     >>> study.add_trial(optuna.trial.create_trial(params={"depth": 1, "units": 16}, value=0.4,
     ...     distributions={"depth": IntDistribution(1, 2), "units": IntDistribution(8, 64)}))
-    >>> depths_view(analyse(study))
-    (['depth', 'completed', 'best', 'best trial', 'best architecture', 'median', 'mean of best 5', '95% interval'], [['1', '1', '0.4', '#0', '1 x 16', '0.4', '0.4 (1)', '-']])
+    >>> headers, rows = depths_view(analyse(study))
+    >>> headers[:5]
+    ['depth', 'completed', 'best', 'best trial', 'best architecture']
+    >>> rows
+    [['1', '1', '0.4', '#0', '1 x 16', '0.4', '0.4 (1)', '-']]
 """
 
 from __future__ import annotations
 
+from stacksearch.metrics import metric_bounds
 from stacksearch.report.analysis import Analysis
 from stacksearch.report.fmt import architecture, duration, interval, number
+from stacksearch.report.stats import MIN_INTERVAL_POINTS
 
 __all__ = [
     "View",
     "headline_view",
     "depth_width_view",
     "depths_view",
+    "depths_caption",
     "bands_view",
     "front_view",
     "importance_view",
     "cost_view",
     "reasons_view",
     "confirmation_view",
+    "confirmation_caption",
     "welch_view",
 ]
 
@@ -101,11 +108,47 @@ def depths_view(a: Analysis) -> View:
             architecture(r.depth, r.best_widths),
             number(r.median_value),
             f"{number(r.top_mean)} ({r.top_n})",
-            interval(r.top_low, r.top_high),
+            interval(r.top_low, r.top_high, r.top_clipped),
         ]
         for r in a.depths
     ]
     return headers, rows
+
+
+def depths_caption(a: Analysis) -> str:
+    """What the per-depth interval is, from how many trials it is shown, and any end moved onto the metric's range."""
+    text = (
+        f"The interval is the 95% Student-t interval of the mean of each depth's best trials (how many in "
+        f'brackets), shown from {MIN_INTERVAL_POINTS} trials up ("-" below: from two points it is about nine '
+        "times as wide as their spread and says nothing). It is a spread over configurations (different widths "
+        "and learning rates), not over seeds; the confirmation step measures seeds."
+    )
+    return text + _clipped_note(a.headline.metric, [r.top_clipped for r in a.depths])
+
+
+def confirmation_caption(a: Analysis) -> str:
+    """What the confirmation interval is, from how many seeds it is shown, and any end moved onto the range."""
+    text = (
+        f"Mean over seeds and its 95% Student-t interval, shown from {MIN_INTERVAL_POINTS} seeds up "
+        '("-" below: from two points it is about nine times as wide as their spread and says nothing).'
+    )
+    rows = a.confirmation.rows if a.confirmation else ()
+    return text + _clipped_note(a.headline.metric, [r.clipped for r in rows])
+
+
+def _clipped_note(metric: str, clipped: list[tuple[bool, bool]]) -> str:
+    if not any(any(flags) for flags in clipped):
+        return ""
+    low, high = metric_bounds(metric)
+    where = (
+        f"{number(low)} to {number(high)}"
+        if low is not None and high is not None
+        else (f">= {number(low)}" if low is not None else f"<= {number(high)}")
+    )
+    return (
+        f" * marks an end moved onto the range of {metric} ({where}): the t interval reached past it, "
+        f"where no mean {metric} can lie."
+    )
 
 
 def bands_view(a: Analysis) -> View:
@@ -195,7 +238,7 @@ def confirmation_view(a: Analysis) -> View:
             str(len(r.values)),
             str(r.n_failed),
             number(r.mean),
-            interval(r.low, r.high),
+            interval(r.low, r.high, r.clipped),
         ]
         for r in (a.confirmation.rows if a.confirmation else ())
     ]

@@ -23,7 +23,7 @@ from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
 from stacksearch.host import WORKER_ENV, worker_label
 from stacksearch.sources import data_source
-from stacksearch.space import SearchSpace
+from stacksearch.space import SearchSpace, check_feasible
 from stacksearch.storage import mask_url, open_storage
 
 __all__ = [
@@ -191,6 +191,7 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
     """Create or resume the study (checked against the file it was made from)."""
+    check_feasible(space, data.n_features, data.n_outputs)  # a space no trial can pass: refused, nothing stored
     storage = open_storage(
         config.storage_url, heartbeat_interval=config.study.heartbeat_interval, grace_period=config.study.grace_period
     )

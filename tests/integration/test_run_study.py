@@ -74,12 +74,13 @@ def test_diverging_trial_fails_with_reason_and_the_study_goes_on(workdir, tiny_r
 
 
 def test_rejected_trial_is_pruned_before_building(workdir, tiny_regression):
-    space = ss.SearchSpace(depth=(2, 2), units=(64, 64), max_params=100)
+    space = ss.SearchSpace(depth=(1, 2), units=(4, 64), max_params=200)  # 1 x 4 fits: a space nothing fits is refused
     study = optuna.create_study(direction="minimize")
+    study.enqueue_trial({"depth": 2, "units": 64, "learning_rate": 1e-3})
     study.optimize(ss.StackedLSTMObjective(tiny_regression, space, epochs=1), n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED
-    assert "exceed max_params=100" in trial.user_attrs["reject_reason"]
+    assert "exceed max_params=200" in trial.user_attrs["reject_reason"]
     assert "epochs_trained" not in trial.user_attrs
 
 

@@ -44,6 +44,10 @@ CASES = {
     "nan_in_data": lambda d: _data_study(d, _npz(d, x_val=np.full((8, 5, 2), np.nan))),
     "two_dimensional_x": lambda d: _data_study(d, _npz(d, x_train=np.zeros((20, 5)))),
     "mismatched_lengths": lambda d: _data_study(d, _npz(d, y_train=np.zeros(19))),
+    "iso_params_unreachable": lambda d: GOOD.replace(
+        "units: [4, 12]", "units: [4, 12], width_mode: iso_params, target_params: [5, 10]"
+    ),
+    "max_params_below_smallest": lambda d: GOOD.replace("units: [4, 12]", "units: [4, 12], max_params: 50"),
     "labels_out_of_range": lambda d: _data_study(
         d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"
     ),
@@ -61,6 +65,10 @@ CULPRITS = {
     "two_dimensional_x": "x_train has shape (20, 5)",
     "mismatched_lengths": "y_train has 19",
     "labels_out_of_range": "negative class labels",
+    "iso_params_unreachable": "space.target_params: [5, 10] is out of reach on this data (2 input features, 1 output)",
+    "max_params_below_smallest": "space.max_params: 50 is below the smallest model this space builds on this data "
+    "(117 parameters: depth 1, widths [4], lstm; 2 input features, 1 output): "
+    "raise it to at least 117",
 }
 
 
@@ -77,6 +85,39 @@ def test_bad_input_exits_2_with_one_line_and_creates_nothing(case, workdir, caps
     assert not (workdir / "mlflow.db").exists()
 
 
+def test_space_no_trial_can_pass_is_refused_before_any_worker_starts(workdir, capsys, monkeypatch):
+    import subprocess
+
+    from stacksearch.config import load_config
+    from stacksearch.exceptions import ConfigError
+    from stacksearch.workers import run_workers
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a worker started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_worker)
+    study = write_study(workdir / "study.yaml", CASES["max_params_below_smallest"](workdir))
+    assert main(["run", str(study), "--workers", "2"]) == 2
+    assert "space.max_params: 50" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="space.max_params: 50"):
+        run_workers(load_config(study), 2)  # the library path refuses it too
+    assert not (workdir / "stacksearch.db").exists()
+
+
+def test_depths_no_trial_can_pass_are_named_before_the_run(workdir, capsys, monkeypatch):
+    import stacksearch.runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # stands in for the run: only what is printed before it matters
+
+    monkeypatch.setattr(stacksearch.runner, "run_study", interrupted)
+    study = write_study(workdir / "study.yaml", GOOD.replace("units: [4, 12]", "units: [4, 12], max_params: 200"))
+    assert main(["run", str(study)]) == 130
+    out = capsys.readouterr().out
+    assert "depth 2 is out: its smallest model has 261 parameters, over max_params=200" in out
+    assert "depth 1 is out" not in out
+
+
 def test_debug_flag_shows_the_traceback(workdir):
     study = write_study(workdir / "study.yaml", CASES["unknown_key"](workdir))
     from stacksearch.exceptions import ConfigError
@@ -88,6 +129,19 @@ def test_debug_flag_shows_the_traceback(workdir):
 def test_missing_study_file(workdir, capsys):
     assert main(["run", "nope.yaml"]) == 2
     assert "nope.yaml: study file not found" in capsys.readouterr().err
+
+
+def test_study_file_that_is_a_folder_says_so(workdir, capsys):
+    (workdir / "studies").mkdir()
+    write_study(workdir / "studies" / "tiny.yaml", GOOD)
+    assert main(["run", "studies"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "stacksearch: error: studies: is a folder, not a study file; "
+        "give the path of a study YAML file (it holds tiny.yaml)"
+    )
+    assert main(["run", str(workdir)]) == 2  # no YAML file directly in it: nothing listed
+    assert capsys.readouterr().err.strip().endswith("is a folder, not a study file; give the path of a study YAML file")
 
 
 def test_unreachable_database_is_a_user_error(workdir, capsys):

@@ -188,3 +188,69 @@ def test_headline_refuses_a_study_without_a_completed_trial() -> None:
 def test_non_finite_widths_attribute_falls_back_to_parameters() -> None:
     data = collect(study_of(trial(2, 8, 0.1, widths_attr=False, widths=[math.nan, 8])))
     assert data.trials[0].widths == (8, 8)
+
+
+# per-depth intervals: shown from MIN_INTERVAL_POINTS trials up, never past the metric's range
+
+
+def test_two_trials_give_a_mean_but_no_interval_and_the_caption_says_why() -> None:
+    study = study_of(trial(1, 8, 0.05), trial(1, 8, 0.1545), trial(2, 8, 0.3), metric="mse")  # once [-0.5633, 0.7678]
+    first, second = depth_summary(study)
+    assert (first.top_n, first.top_mean, first.top_low, first.top_high) == (2, pytest.approx(0.10225), None, None)
+    assert (second.top_n, second.top_mean, second.top_low) == (1, 0.3, None)
+    from stacksearch.report.analysis import analyse
+    from stacksearch.report.markdown import render_markdown
+    from stacksearch.report.views import depths_caption, depths_view
+
+    analysis = analyse(study)
+    headers, rows = depths_view(analysis)
+    assert [row[headers.index("95% interval")] for row in rows] == ["-", "-"]
+    caption = depths_caption(analysis)
+    assert "shown from 3 trials up" in caption and "*" not in caption
+    assert caption in render_markdown(analysis, [])
+
+
+@pytest.mark.parametrize(
+    "metric, direction, values, clipped",
+    [
+        ("mse", "minimize", [0.01, 0.02, 0.6], (True, False)),
+        ("smape", "minimize", [1.0, 2.0, 90.0], (True, False)),
+        ("cross_entropy", "minimize", [0.01, 0.02, 0.6], (True, False)),
+        ("accuracy", "maximize", [0.99, 1.0, 0.9], (False, True)),
+        ("value", "minimize", [0.01, 0.02, 0.6], (False, False)),  # a metric stacksearch does not know: no range
+    ],
+)
+def test_an_interval_end_past_the_metric_range_is_moved_onto_it_and_marked(metric, direction, values, clipped) -> None:
+    study = study_of(*(trial(1, 8, v) for v in values), metric=metric, direction=direction)
+    (row,) = depth_summary(study)
+    mean = sum(values) / 3
+    half = stats.t.ppf(0.975, 2) * stats.sem(values)
+    assert row.top_low == (0.0 if clipped[0] else pytest.approx(mean - half))
+    assert row.top_high == (1.0 if clipped[1] else pytest.approx(mean + half))
+    assert row.top_clipped == clipped
+    from stacksearch.report.analysis import analyse
+    from stacksearch.report.views import depths_caption, depths_view
+
+    analysis = analyse(study)
+    headers, rows = depths_view(analysis)
+    cell = rows[0][headers.index("95% interval")]
+    assert cell.startswith("[0*,") == clipped[0] and cell.endswith(", 1*]") == clipped[1]
+    assert ("* marks an end moved onto the range of" in depths_caption(analysis)) == any(clipped)
+
+
+def test_confirmation_intervals_follow_the_same_rules() -> None:
+    from stacksearch.report import confirmation_summary
+
+    two, three = confirmation_summary(
+        {
+            "seeds": 3,
+            "results": [
+                {"depth": 1, "widths": [8], "trial": 0, "values": [0.05, 0.1545]},
+                {"depth": 2, "widths": [8, 8], "trial": 1, "values": [0.01, 0.02, 0.6]},
+            ],
+        },
+        "minimize",
+        "mse",
+    ).rows
+    assert (two.mean, two.low, two.high) == (pytest.approx(0.10225), None, None)
+    assert (three.low, three.clipped) == (0.0, (True, False))

@@ -254,7 +254,7 @@ def test_one_seed_or_failed_seeds_give_no_interval_and_no_test() -> None:
 
 def test_constant_seeds_cannot_be_tested() -> None:
     summary = confirmation_summary(
-        {"seeds": 2, "results": [{"depth": 1, "values": [0.5, 0.5]}, {"depth": 2, "values": [0.4, 0.4]}]},
+        {"seeds": 3, "results": [{"depth": 1, "values": [0.5] * 3}, {"depth": 2, "values": [0.4] * 3}]},
         "minimize",
     )
     assert summary.tests[0].p_value is None and not summary.confirmed

@@ -119,3 +119,137 @@ def test_model_returns_sequences_from_every_layer_but_the_last():
         ArchSpec((6, 4)), benchmarks.load("copy_memory", delay=2, n_train=4, n_val=2, n_test=2)
     )
     assert labelling.output_shape == (None, None, 10)
+
+
+# feasibility on the data's shape: a space where every trial would be rejected is refused up front
+
+SHAPES = [(1, 1), (2, 1), (12, 9), (3, 10)]  # (input features, outputs): regression, adding, vowels, copy memory
+
+
+def _count(widths, cell, shape):
+    return ArchSpec(tuple(widths), cell=cell).n_params(*shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("cells", [("lstm",), ("gru",), ("lstm", "gru")])
+@pytest.mark.parametrize("mode", ["shared", "per_layer", "iso_params"])
+def test_max_params_below_the_smallest_model_is_refused_naming_the_least_that_works(mode, cells, shape):
+    from stacksearch.space import check_feasible
+
+    space = SearchSpace(
+        depth=(2, 3), units=(4, 32), width_mode=mode, target_params=(2_000, 9_000), cell=cells, max_params=10
+    )
+    with pytest.raises(ConfigError, match=r"^space\.max_params: 10 is below the smallest model") as info:
+        check_feasible(space, *shape)
+    least = int(str(info.value).split("raise it to at least ")[1].split()[0])
+    if mode != "iso_params":
+        assert least == min(_count((4, 4), cell, shape) for cell in cells)
+    ok = SearchSpace(
+        depth=(2, 3), units=(4, 32), width_mode=mode, target_params=(2_000, 9_000), cell=cells, max_params=least
+    )
+    out = check_feasible(ok, *shape)  # at least one depth passes now; the others are named
+    assert len(out) <= 1 and all(reason.endswith(f"over max_params={least}") for reason in out.values())
+    if mode != "iso_params":
+        assert set(out) == {3}  # depth 3 of the same widths is larger
+    with pytest.raises(ConfigError):
+        check_feasible(SearchSpace(**{**_kwargs(ok), "max_params": least - 1}), *shape)
+
+
+def _kwargs(space):
+    return {k: getattr(space, k) for k in ("depth", "units", "width_mode", "target_params", "cell", "max_params")}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("cells", [("lstm",), ("gru",), ("lstm", "gru")])
+def test_iso_targets_no_model_reaches_are_refused_naming_the_least_that_works(cells, shape):
+    from stacksearch.space import check_feasible
+
+    space = SearchSpace(depth=(1, 4), width_mode="iso_params", target_params=(5, 10), cell=cells)
+    with pytest.raises(ConfigError, match=r"^space\.target_params: \[5, 10\] is out of reach") as info:
+        check_feasible(space, *shape)
+    least = int(str(info.value).split("at least ")[1])
+    smallest = min(_count((1,), cell, shape) for cell in cells)  # one layer of one unit
+    assert least == min(t for t in range(1, smallest + 1) if abs(smallest - t) <= 0.05 * t)
+    assert least == min(t for t in range(5, least + 1) if _any_solves(space, t, shape))
+    assert set(check_feasible(SearchSpace(**{**_kwargs(space), "target_params": (5, least)}), *shape)) == {2, 3, 4}
+
+
+def _any_solves(space, target, shape):
+    for depth in range(space.depth[0], space.depth[1] + 1):
+        for cell in space.cell:
+            try:
+                solve_iso_widths(cell, depth, target, *shape)
+                return True
+            except TrialRejected:
+                pass
+    return False
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_depths_called_out_are_exactly_those_where_every_trial_is_rejected(seed):
+    """Brute force on small spaces: every trial the sampler could propose, at every depth."""
+    import itertools
+
+    from stacksearch.space import check_feasible
+
+    rng = np.random.default_rng(seed)
+    for _ in range(20):  # about a third each: every depth passes, some are out, none passes
+        mode = ["shared", "per_layer", "iso_params"][int(rng.integers(3))]
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        cells = [("lstm",), ("gru",), ("lstm", "gru")][int(rng.integers(3))]
+        lo = int(rng.integers(1, 4))
+        low_target = int(rng.integers(5, 300))
+        space = SearchSpace(
+            depth=(1, 4),
+            units=(lo, lo + 2),
+            width_mode=mode,
+            cell=cells,
+            target_params=(low_target, low_target + int(rng.integers(0, 60))),
+            max_params=int(rng.integers(10, 700)),
+        )
+        passing = set()
+        for depth in range(1, 5):
+            for cell in cells:
+                if mode == "iso_params":
+                    choices = range(space.target_params[0], space.target_params[1] + 1)
+                else:
+                    choices = itertools.product(range(lo, lo + 3), repeat=1 if mode == "shared" else depth)
+                for choice in choices:
+                    params = {"depth": depth, "learning_rate": 1e-3, "cell": cell}
+                    if mode == "iso_params":
+                        params["target_params"] = choice
+                    elif mode == "shared":
+                        params["units"] = choice[0]
+                    else:
+                        params.update({f"units_{i}": u for i, u in enumerate(choice)})
+                    try:
+                        space.sample(optuna.trial.FixedTrial(params), *shape)
+                    except TrialRejected:
+                        continue
+                    passing.add(depth)
+                    break
+        if not passing:
+            with pytest.raises(ConfigError):
+                check_feasible(space, *shape)
+        else:
+            assert set(check_feasible(space, *shape)) == set(range(1, 5)) - passing, (space, shape)
+
+
+def test_the_library_refuses_a_space_no_trial_can_pass(workdir):
+    import stacksearch as ss
+    from stacksearch.config import StudyConfig
+
+    data = benchmarks.load("adding", length=5, n_train=4, n_val=2, n_test=2)
+    with pytest.raises(ConfigError, match="space.max_params: 10 is below"):
+        ss.StackedLSTMObjective(data, SearchSpace(max_params=10))
+    config = StudyConfig.model_validate(
+        {
+            "benchmark": {"name": "adding", "args": {"length": 5, "n_train": 4, "n_val": 2, "n_test": 2}},
+            "study": {"name": "x", "storage": "sqlite:///x.db"},
+            "tracking": False,
+            "space": {"width_mode": "iso_params", "target_params": [5, 10]},
+        }
+    )
+    with pytest.raises(ConfigError, match=r"space.target_params: \[5, 10\] is out of reach"):
+        ss.run_study(config)
+    assert not (workdir / "x.db").exists()
