@@ -24,15 +24,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 
 from stacksearch import __version__
 from stacksearch.exceptions import StackSearchError
+from stacksearch.listing import format_value, print_best, print_listing
 from stacksearch.settings import SETTINGS, resolve
 
 __all__ = ["main", "build_parser"]
@@ -70,10 +67,6 @@ def _quiet_frameworks() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _format_value(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _install_interrupt_handler(stop: threading.Event) -> None:
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
@@ -107,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _install_interrupt_handler(stop)
     console.print(
         f"study [bold]{config.study_name}[/] on {data.name} ({data.task}, {data.metric}, "
-        f"baseline {_format_value(data.baseline)}) -> {mask_url(config.storage_url)}"
+        f"baseline {format_value(data.baseline)}) -> {mask_url(config.storage_url)}"
     )
     progress = StudyProgress(config.study.n_trials, data.direction, console=console)
     try:
@@ -126,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     study = result.study
     counts = trial_counts(study)
     finished = sum(counts[s] for s in FINISHED)
-    _print_best(study, data.metric)
+    print_best(console, study, data.metric)
     console.print(
         f"trials: {finished}/{config.study.n_trials} finished "
         f"({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)"
@@ -176,31 +169,6 @@ def _print_depths_out(config: Any, data: Any) -> None:
         console.print(f"[yellow]depth {depth} is out: {escape(reason)}; its trials will be rejected[/]", soft_wrap=True)
 
 
-def _print_best(study: Any, metric: str) -> None:
-    from optuna.trial import TrialState
-
-    from stacksearch.metrics import best_of
-
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    if not complete:
-        console.print("[yellow]no trial completed yet[/]")
-        return
-    if len(study.directions) > 1:
-        front = study.best_trials
-        console.print(f"Pareto front ({metric} vs parameters): {len(front)} trials")
-        best = best_of(front, study.directions[0], key=lambda t: t.values[0])
-    else:
-        best = study.best_trial
-    attrs = best.user_attrs
-    test_key = f"test_{metric}"
-    test = f", test {metric} {_format_value(attrs[test_key])}" if test_key in attrs else ""
-    console.print(
-        f"[bold green]best[/]: trial {best.number}: depth {attrs.get('depth')} widths {attrs.get('widths')} "
-        f"({attrs.get('n_params')} parameters), validation {metric} {_format_value(best.values[0])}{test}, "
-        f"learning rate {best.params.get('learning_rate', float('nan')):.3g}"
-    )
-
-
 def _write_report(study: Any, out: str | None, tracking_uri: str | None = None) -> None:
     """Write the study's report; attach it to the MLflow parent run when tracking is on."""
     from stacksearch.report import default_out_dir, write_report
@@ -238,7 +206,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     study = open_study(url, args.study)  # fails early, naming the studies there, if the study is absent
 
     def show(result: dict) -> None:
-        values = ", ".join(_format_value(v) for v in result["values"])
+        values = ", ".join(format_value(v) for v in result["values"])
         console.print(f"depth {result['depth']} widths {result['widths']} (trial {result['trial']}): {values}")
 
     confirm_study(study, top=args.top, seeds=args.seeds, on_result=show)
@@ -273,7 +241,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if complete:
             best = best_of(complete, study.directions[0], key=lambda t: t.values[0])
-            best_value = _format_value(best.values[0])
+            best_value = format_value(best.values[0])
             attrs = best.user_attrs
             arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"
         rows.append(
@@ -291,61 +259,12 @@ def cmd_studies(args: argparse.Namespace) -> int:
         console.print(f"no studies in {mask_url(url)}", soft_wrap=True, markup=False)
     else:
         print_listing(
+            console,
             f"studies in {mask_url(url)}",
             ["study", "complete", "pruned", "failed", "running", "best value", "best architecture"],
             rows,
         )
     return 0
-
-
-def print_listing(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print a listing whose first column holds names a user types: never cut, never wrapped.
-
-    On a terminal wide enough for every cell unwrapped, a table. On a narrower terminal,
-    one block per row: the name on its own line, the other columns below it, wrapped and
-    indented. Anywhere else (a pipe, a file, a script), one line per row with aligned
-    columns and no width limit, so ``grep`` finds whole rows. Cells are text, never markup.
-    """
-    if not console.is_terminal:
-        _print_lines(title, headers, rows)
-    elif _table_width(headers, rows) <= console.width:
-        table = Table(title=Text(title))
-        table.add_column(Text(headers[0]), no_wrap=True)
-        for header in headers[1:]:
-            table.add_column(Text(header))
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console.print(table)
-    else:
-        _print_blocks(title, headers, rows)
-
-
-def _table_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
-    """Columns the bordered table needs to show every cell on one line."""
-    widths = [max(cell_len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    return sum(widths) + 3 * len(widths) + 1  # one space either side of each cell, a border between
-
-
-def _print_lines(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(cell_len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    console.print(title, soft_wrap=True, markup=False, highlight=False)
-    for row in (headers, *rows):
-        cells = [str(c) + " " * (w - cell_len(str(c))) for c, w in zip(row, widths)]
-        console.print("  ".join(cells).rstrip(), soft_wrap=True, markup=False, highlight=False)
-
-
-def _print_blocks(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    console.print(Text(title, style="bold"))
-    for row in rows:
-        console.print(Text(str(row[0]), style="bold"), soft_wrap=True)
-        lines: list[str] = []
-        for field in (f"{header}: {cell}" for header, cell in zip(headers[1:], row[1:])):
-            if lines and cell_len(f"{lines[-1]}; {field}") <= console.width - 2:
-                lines[-1] = f"{lines[-1]}; {field}"  # fields side by side while they fit, never split
-            else:
-                lines.append(field)
-        for line in lines:
-            console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))  # wider than the screen: wraps, indented
 
 
 @command("benchmarks")
@@ -365,11 +284,12 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
         reference = "-"
         if data.reference:
             notes.append(f"[{len(notes) + 1}] {name}: {data.reference.get('source', '')}")
-            reference = f"{_format_value(data.reference.get('value'))} [{len(notes)}]"
+            reference = f"{format_value(data.reference.get('value'))} [{len(notes)}]"
         rows.append(
-            [name, data.task, f"{data.metric} ({data.direction[:3]})", shapes, _format_value(data.baseline), reference]
+            [name, data.task, f"{data.metric} ({data.direction[:3]})", shapes, format_value(data.baseline), reference]
         )
     print_listing(
+        console,
         "built-in benchmarks (default arguments; shapes are cases x steps x features)",
         ["name", "task", "metric", "train | val | test", "baseline", "reference"],
         rows,

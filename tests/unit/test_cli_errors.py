@@ -105,12 +105,12 @@ def test_space_no_trial_can_pass_is_refused_before_any_worker_starts(workdir, ca
 
 
 def test_depths_no_trial_can_pass_are_named_before_the_run(workdir, capsys, monkeypatch):
-    import stacksearch.runner
+    import stacksearch.search.loop
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # stands in for the run: only what is printed before it matters
 
-    monkeypatch.setattr(stacksearch.runner, "run_study", interrupted)
+    monkeypatch.setattr(stacksearch.search.loop, "run_trials", interrupted)
     study = write_study(workdir / "study.yaml", GOOD.replace("units: [4, 12]", "units: [4, 12], max_params: 200"))
     assert main(["run", str(study)]) == 130
     out = capsys.readouterr().out
