@@ -60,7 +60,7 @@ def select_backend(name: str | None) -> str:
         return active
     chosen = resolve_backend(name)
     if name or resolve("backend", default=None) == "auto":  # what Keras reads on import
-        os.environ[SETTINGS["backend"].env] = chosen
+        os.environ[SETTINGS["backend"].env or "KERAS_BACKEND"] = chosen
     try:
         with _native_stderr_silenced():
             import keras  # noqa: F401

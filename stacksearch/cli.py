@@ -241,6 +241,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if complete:
             best = best_of(complete, study.directions[0], key=lambda t: t.values[0])
+            assert best is not None
             best_value = format_value(best.values[0])
             attrs = best.user_attrs
             arch = f"depth {attrs.get('depth', '?')} x {attrs.get('widths', '?')} ({attrs.get('n_params', '?')} params)"

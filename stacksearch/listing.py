@@ -42,6 +42,7 @@ def print_best(console: Console, study: Any, metric: str) -> None:
         best = best_of(front, study.directions[0], key=lambda t: t.values[0])
     else:
         best = study.best_trial
+    assert best is not None  # the study has a completed trial
     attrs = best.user_attrs
     test_key = f"test_{metric}"
     test = f", test {metric} {format_value(attrs[test_key])}" if test_key in attrs else ""

@@ -144,6 +144,10 @@ def better(a: float, b: float, direction: Direction) -> bool:
     return a > b if maximizing(direction) else a < b
 
 
+def _itself(item: Any) -> Any:
+    return item
+
+
 def best_of(items: Iterable[T], direction: Direction, key: Callable[[T], Any] | None = None) -> T | None:
     """The best of ``items`` by ``key`` (the item itself by default), the first one on ties; None when empty.
 
@@ -152,7 +156,7 @@ def best_of(items: Iterable[T], direction: Direction, key: Callable[[T], Any] | 
         ('b', 0.5)
     """
     pick = max if maximizing(direction) else min
-    return pick(items, key=key, default=None)  # type: ignore[type-var, call-overload]
+    return pick(items, key=key or _itself, default=None)
 
 
 def ranked(items: Iterable[T], direction: Direction, key: Callable[[T], Any] | None = None) -> list[T]:
@@ -162,4 +166,4 @@ def ranked(items: Iterable[T], direction: Direction, key: Callable[[T], Any] | N
         >>> ranked([0.2, 0.5, 0.1], "maximize")
         [0.5, 0.2, 0.1]
     """
-    return sorted(items, key=key, reverse=maximizing(direction))  # type: ignore[type-var, arg-type]
+    return sorted(items, key=key or _itself, reverse=maximizing(direction))

@@ -180,7 +180,7 @@ def choose(
     environ = os.environ if env is None else env
     layers = (
         (flag, "flag", setting.flag or "argument"),
-        (environ.get(setting.env) if setting.env else None, "environment", setting.env),
+        (environ.get(setting.env) if setting.env else None, "environment", setting.env or "environment"),
         (file, "file", setting.key),
     )
     for value, layer, origin in layers:

@@ -34,6 +34,7 @@ from typing import Any
 
 import optuna
 import sqlalchemy
+from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -206,7 +207,7 @@ def fail_stale_trials(study: optuna.Study) -> None:
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:
             pass  # another worker failed it first
-    callback = storage.get_heartbeat_stale_trial_callback()
+    callback = storage.get_heartbeat_stale_trial_callback() if isinstance(storage, BaseHeartbeat) else None
     if callback is not None:
         for trial_id in failed:
             callback(study, copy.deepcopy(storage.get_trial(trial_id)))

@@ -73,7 +73,7 @@ def read_shipped(problem: str, part: str, benchmark: str) -> tuple[list[np.ndarr
     file is a :class:`DataError`, never a download.
     """
     datasets = require("aeon.datasets", benchmark)
-    path = Path(datasets.__file__).parent / "data" / problem / f"{problem}_{part}.ts"
+    path = Path(str(datasets.__file__)).parent / "data" / problem / f"{problem}_{part}.ts"
     if not path.is_file():
         version = getattr(require("aeon", benchmark), "__version__", "?")
         raise DataError(

@@ -145,7 +145,7 @@ def forecast_windows(
     for label, (_, y, persistence) in zip(("val", "test"), parts[1:]):
         baselines["persistence"][label] = scorer(y, persistence)
         baselines["mean"][label] = scorer(y, np.broadcast_to(train_mean, y.shape))
-    arrays = [array for (x, y, _) in parts for array in (x, y)]
+    arrays = [array for (x, y, _) in parts for array in (x, y)]  # train, val (and test): x, y each
     described = {
         "forecast": {
             "window": int(window),
@@ -167,7 +167,12 @@ def forecast_windows(
         **(meta or {}),
     }
     return SequenceData(
-        *arrays,
+        arrays[0],
+        arrays[1],
+        arrays[2],
+        arrays[3],
+        x_test=arrays[4] if len(arrays) > 4 else None,
+        y_test=arrays[5] if len(arrays) > 4 else None,
         task="regression",
         metric=metric,
         name=name,

@@ -49,7 +49,7 @@ class SequenceData:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     task: str = "regression"
-    metric: str | None = None
+    metric: str = ""  # empty: the task's default (mse, accuracy, cross_entropy)
     n_classes: int | None = None
     mask_value: float | None = None
     name: str = "user-data"
@@ -130,6 +130,7 @@ class SequenceData:
         """Units of the output layer: classes, or regression targets."""
         if self.task == "regression":
             return 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1])
+        assert self.n_classes is not None  # set for labels by __post_init__
         return int(self.n_classes)
 
     @property
@@ -143,8 +144,8 @@ class SequenceData:
         if self.task == "regression":
             pred = np.broadcast_to(self.y_train.mean(axis=0), self.y_val.shape)
             return scorer(self.y_val, pred)
-        counts = np.bincount(self.y_train.ravel(), minlength=self.n_classes).astype(np.float64)
-        probs = np.broadcast_to(counts / counts.sum(), self.y_val.shape + (self.n_classes,))
+        counts = np.bincount(self.y_train.ravel(), minlength=self.n_classes or 0).astype(np.float64)
+        probs = np.broadcast_to(counts / counts.sum(), self.y_val.shape + (self.n_outputs,))
         return scorer(self.y_val, probs)
 
     def info(self) -> dict[str, Any]:

@@ -143,7 +143,12 @@ def iso_params_figure(data: StudyData) -> Figure | None:
     for depth, front in fronts.items():
         points = [r for r in data.scored if r.depth == depth and r.n_params]
         ax.scatter(
-            [r.n_params for r in points], [r.value for r in points], s=10, alpha=0.35, color=colors[depth], linewidths=0
+            np.array([r.n_params for r in points], dtype=float),
+            np.array([r.value for r in points], dtype=float),
+            s=10,
+            alpha=0.35,
+            color=colors[depth],
+            linewidths=0,
         )
         ax.plot(
             [p.n_params for p in front],
@@ -157,7 +162,7 @@ def iso_params_figure(data: StudyData) -> Figure | None:
     if data.baseline is not None:
         ax.axhline(data.baseline, color="grey", linestyle="--", linewidth=1, label="trivial baseline")
     ax.set_xscale("log")
-    _log_if_wide(ax, [r.value for r in data.scored if r.n_params])
+    _log_if_wide(ax, np.array([r.value for r in data.scored if r.n_params], dtype=float))
     ax.set_xlabel("parameters (log)")
     ax.set_ylabel(f"validation {data.metric}")
     ax.set_title("score versus size; lines: each depth's Pareto front", fontsize=9)
@@ -267,8 +272,8 @@ def parallel_figure(data: StudyData) -> Figure | None:
         records = [records[i] for i in sorted(keep)]
     columns = {
         "depth": np.array([r.depth for r in records], dtype=float),
-        "width (log)": np.log10([r.width for r in records]),
-        "learning rate (log)": np.log10([r.learning_rate for r in records]),
+        "width (log)": np.log10(np.array([r.width for r in records], dtype=float)),
+        "learning rate (log)": np.log10(np.array([r.learning_rate for r in records], dtype=float)),
         f"{data.metric}": np.array([r.value for r in records], dtype=float),
     }
     scaled = np.column_stack([_unit(v) for v in columns.values()])
@@ -278,7 +283,7 @@ def parallel_figure(data: StudyData) -> Figure | None:
     segments = np.stack([np.column_stack([np.arange(len(columns)), row]) for row in scaled[order]])
     figure = Figure(figsize=(7.5, 4))
     ax = figure.add_subplot()
-    lines = LineCollection(segments, cmap="viridis", norm=Normalize(0, 1), linewidths=0.7, alpha=0.6)
+    lines = LineCollection(list(segments), cmap="viridis", norm=Normalize(0, 1), linewidths=0.7, alpha=0.6)
     lines.set_array(rank[order])
     ax.add_collection(lines)
     for i, (name, values) in enumerate(columns.items()):
@@ -324,8 +329,9 @@ def confirmation_figure(data: StudyData, summary: ConfirmationSummary) -> Figure
     figure = Figure(figsize=(max(5.0, 1.4 * len(rows) + 1), 4))
     ax = figure.add_subplot()
     for i, row in enumerate(rows):
+        assert row.mean is not None  # rows without scores were left out above
         ax.scatter([i] * len(row.values), row.values, color="grey", s=12, zorder=2)
-        if row.low is not None:
+        if row.low is not None and row.high is not None:
             ax.errorbar(
                 i,
                 row.mean,
@@ -360,7 +366,7 @@ def _norm(grid: np.ndarray) -> Normalize:
     return Normalize(finite.min(), finite.max()) if finite.size else Normalize()
 
 
-def _log_if_wide(ax: Axes, values: Sequence[float]) -> None:
+def _log_if_wide(ax: Axes, values: Sequence[float] | np.ndarray) -> None:
     array = np.asarray(values, dtype=float)
     array = array[np.isfinite(array)]
     if array.size and array.min() > 0 and array.max() / array.min() > 100:

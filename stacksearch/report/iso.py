@@ -185,6 +185,9 @@ def _bands(data: StudyData, factor: float) -> dict[tuple[int, int], dict[int, li
 def _winner(data: StudyData, bests: dict[int, TrialRecord | None]) -> int | None:
     if len(bests) < 2:
         return None
-    ranked = sorted(bests.items(), key=lambda kv: kv[1].value if data.minimize else -kv[1].value)  # type: ignore[union-attr, operator]
+    scored = {depth: best.value for depth, best in bests.items() if best is not None and best.value is not None}
+    if len(scored) < 2:
+        return None
+    ranked = sorted(scored.items(), key=lambda kv: kv[1] if data.minimize else -kv[1])
     (first, a), (_, b) = ranked[:2]
-    return first if a.value != b.value else None  # type: ignore[union-attr]
+    return first if a != b else None

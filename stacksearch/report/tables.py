@@ -137,7 +137,7 @@ def depth_width_table(study: StudyLike) -> list[DepthWidthRow]:
                 n_trials=len(records),
                 n_complete=sum(r.state == TrialState.COMPLETE for r in records),
                 best_value=best.value if best else None,
-                median_value=median([r.value for r in records if r.scored]),
+                median_value=median([r.value for r in records if r.scored and r.value is not None]),
                 best_trial=best.number if best else None,
                 median_n_params=median([r.n_params for r in records if r.n_params is not None]),
             )

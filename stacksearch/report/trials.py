@@ -188,7 +188,7 @@ def _widths(attrs: Mapping[str, Any], params: Mapping[str, Any], depth: int | No
         return (params["units"],) * depth
     per_layer = [params.get(f"units_{i}") for i in range(depth)]
     if all(w is not None for w in per_layer):
-        return tuple(per_layer)
+        return tuple(int(w) for w in per_layer if w is not None)
     return None  # iso_params without a widths attribute: the widths depend on the data
 
 

@@ -332,8 +332,9 @@ class _WorkerPool:
             code = proc.poll()
             if code is None:
                 continue
-            if self.successors[index] is not None:
-                self.procs[index], self.successors[index] = self.successors[index], None
+            successor = self.successors[index]
+            if successor is not None:
+                self.procs[index], self.successors[index] = successor, None
             elif self._replaceable(code, stop):
                 self.generations[index] += 1
                 self.procs[index] = self._start(index)

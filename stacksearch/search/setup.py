@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 import zlib
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import optuna
@@ -196,7 +196,8 @@ def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -
         config.storage_url, heartbeat_interval=config.study.heartbeat_interval, grace_period=config.study.grace_period
     )
     multi = config.study.multi_objective
-    directions = [data.direction, "minimize"] if multi else [data.direction]
+    direction = cast(Literal["minimize", "maximize"], data.direction)  # SequenceData checks it is one of these
+    directions = [direction, "minimize"] if multi else [direction]
     name = config.study_name
     existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
     if name in existing:

@@ -17,7 +17,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,11 +195,12 @@ def trial_reason(trial: FrozenTrial) -> str | None:
     return None
 
 
-def improves(study: optuna.Study, value: float) -> bool:
+def improves(study: optuna.Study, value: float | None) -> bool:
     """Whether ``value`` (the first objective) beats every completed trial of ``study``."""
     if value is None or not math.isfinite(value):
         return False
     direction = study.directions[0]
+    best: float | None
     if len(study.directions) == 1:
         try:
             best = study.best_value
@@ -210,7 +211,7 @@ def improves(study: optuna.Study, value: float) -> bool:
         if not done:
             return True
         best = best_of(done, direction)
-    return better(value, best, direction)
+    return best is None or better(value, best, direction)
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -248,7 +249,7 @@ def short(err: BaseException | None) -> str:
 
 
 @contextlib.contextmanager
-def use_tracking_uri(uri: str) -> Iterable[None]:
+def use_tracking_uri(uri: str) -> Iterator[None]:
     """Point MLflow's fluent API (used by ``Model.log``) at ``uri`` for a moment."""
     import mlflow
     from mlflow.tracking._tracking_service import utils
@@ -258,7 +259,7 @@ def use_tracking_uri(uri: str) -> Iterable[None]:
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None resets it; the stub says str only
 
 
 def model_signature(model: keras.Model) -> Any:

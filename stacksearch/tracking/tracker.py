@@ -333,7 +333,7 @@ class MLflowTracker(RunTree):
         tags.update({f"best.{k}": v for k, v in trial_params(best.params, best.user_attrs).items()})
         if model_uri:
             tags["stacksearch.best_model_uri"] = model_uri
-        metrics = [Metric("best_value", float(best.value), ms(best.datetime_complete), best.number)]
+        metrics = [Metric("best_value", float(best.values[0]), ms(best.datetime_complete), best.number)]
         self.log_batch(context.parent_run_id, metrics=metrics, tags=tags)
 
     def _drain(self, study: optuna.Study) -> None:
