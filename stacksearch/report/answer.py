@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stacksearch.exceptions import ConfigError
-from stacksearch.report.margin import check_alpha, check_margin
+from stacksearch.report.margin import Margin, check_alpha, check_margin, default_margin
 from stacksearch.report.welch import Welch, half_width, holm, p_above, p_below, seeds_for, summarize, welch
 
 __all__ = [
@@ -71,6 +71,8 @@ __all__ = [
     "DepthScores",
     "TestResult",
     "depth_answer",
+    "default_margin",
+    "Margin",
     "ALPHA",
     "POWER",
     "MAX_SEEDS_ESTIMATE",
@@ -129,6 +131,12 @@ class TestResult:
     ``"wider"``, ``"equivalence"``). ``difference`` is how much ``depths[0]`` beats ``depths[1]``
     (negative: it is worse);
     ``statistic`` the t of the (binding) one-sided test; ``adjustment`` says what ``adjusted_p`` accounts for.
+
+    Example:
+        >>> a = depth_answer({1: [0.30, 0.31, 0.32], 2: [0.20, 0.21, 0.22]}, "minimize", margin=0.02)
+        >>> t = a.tests[0]
+        >>> t.name, t.depths, round(t.difference, 3), t.adjusted_p < 0.05, t.adjustment
+        ('superiority', (2, 1), 0.1, True, 'Holm over all 2 ordered pairs')
     """
 
     __test__ = False  # not a pytest test class

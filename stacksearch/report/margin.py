@@ -37,7 +37,12 @@ DEFAULT_FRACTION = 0.05
 
 @dataclass(frozen=True)
 class Margin:
-    """A practical margin in metric units and the sentence saying how it was set."""
+    """A practical margin in metric units and the sentence saying how it was set.
+
+    Example:
+        >>> Margin(0.02, "set in the study file").value
+        0.02
+    """
 
     value: float
     rule: str

@@ -48,6 +48,12 @@ def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str,
 
     ``budget`` is passed through (made JSON-safe): ``{"planned": {...}, "spent": {...}}``, e.g. from
     :func:`stacksearch.search.plan.budget_record`.
+
+    Example:
+        >>> from stacksearch.report.answer import depth_answer
+        >>> v = verdict_json(depth_answer({2: [0.3, 0.4]}, "minimize", 0.01), None, {"planned": {}, "spent": {}})
+        >>> v["call"], v["winner"], v["width_call"], v["next_step"]
+        ('single_depth', None, None, None)
     """
     record = {
         "call": answer.call,

@@ -46,6 +46,10 @@ class Welch:
     """A difference of means (or one mean), its standard error and Welch–Satterthwaite degrees of freedom.
 
     ``var_sum`` is the sum of the per-seed variances (floored), what a seed count needs.
+
+    Example:
+        >>> Welch(difference=0.1, se=0.02, df=4.0, var_sum=0.0012).difference / 0.02
+        5.0
     """
 
     difference: float
@@ -69,7 +73,12 @@ class Summary:
 
 
 def summarize(values: Sequence[float] | Summary) -> Summary:
-    """The :class:`Summary` of ``values`` (pure Python: faster than numpy on a few seeds)."""
+    """The :class:`Summary` of ``values`` (pure Python: faster than numpy on a few seeds).
+
+    Example:
+        >>> summarize([0.2, 0.2]).var
+        0.0
+    """
     if isinstance(values, Summary):
         return values
     x = [float(v) for v in values]

@@ -127,7 +127,12 @@ def _positive(budget: Budget, value: Any, where: str) -> Budget:
 @dataclass(frozen=True)
 class Cost:
     """What a set of retrainings costs: ``runs`` models, ``epochs`` in all, and wall-clock ``seconds``
-    with the given workers (None without a seconds-per-epoch estimate)."""
+    with the given workers (None without a seconds-per-epoch estimate).
+
+    Example:
+        >>> Cost(runs=9, epochs=90, seconds=None).epochs
+        90
+    """
 
     runs: int
     epochs: int
