@@ -25,7 +25,7 @@ from stacksearch.exceptions import ConfigError
 __all__ = ["Benchmark", "names", "load", "get", "register", "describe", "require"]
 
 # Modules that register benchmarks when imported (kept lazy: some need optional packages).
-_MODULES = ("synthetic", "forecasting", "uea")
+_MODULES = ("synthetic", "forecasting", "uea", "known")
 
 
 @dataclass(frozen=True)

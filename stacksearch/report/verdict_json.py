@@ -1,0 +1,129 @@
+"""``verdict.json``: the answer in machine-readable form (DESIGN.md, "The answer").
+
+Fields: ``call``, ``winner``, ``compared_depths``, ``margin``, ``alpha``, ``depths`` (per depth its
+``seeds``, ``mean``, ``interval``, with the ``scores`` and the ``dropped`` count), ``tests`` (with
+p-values), ``reason``, ``next_step``, ``width_call`` (the matched-parameter answer, an object with
+its own ``call``, or null) and ``budget`` (planned and spent, as given). Every value is plain JSON:
+no NaN or infinity (null instead), lists for tuples.
+
+Example:
+    >>> import json
+    >>> from stacksearch.report.answer import depth_answer
+    >>> a = depth_answer({1: [0.30, 0.31, 0.32], 2: [0.20, 0.21, float("nan")]}, "minimize", margin=0.02)
+    >>> v = verdict_json(a, None, {"planned": {"budget": "20m"}, "spent": {"seconds": 1100.0}})
+    >>> v["call"], v["winner"], v["depths"][1]["seeds"], v["depths"][1]["scores"]
+    ('depth_wins', 2, 2, [0.2, 0.21])
+    >>> json.loads(json.dumps(v, allow_nan=False)) == v
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from stacksearch.report.answer import Answer, TestResult
+from stacksearch.report.width_answer import WidthAnswer
+
+__all__ = ["verdict_json", "json_safe", "FIELDS"]
+
+FIELDS = (
+    "call",
+    "winner",
+    "compared_depths",
+    "margin",
+    "alpha",
+    "depths",
+    "tests",
+    "reason",
+    "next_step",
+    "width_call",
+    "budget",
+)
+
+
+def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``verdict.json`` object of ``answer``, the width answer (or None) and the ``budget`` record.
+
+    ``budget`` is passed through (made JSON-safe): ``{"planned": {...}, "spent": {...}}``, e.g. from
+    :func:`stacksearch.search.plan.budget_record`.
+
+    Example:
+        >>> from stacksearch.report.answer import depth_answer
+        >>> v = verdict_json(depth_answer({2: [0.3, 0.4]}, "minimize", 0.01), None, {"planned": {}, "spent": {}})
+        >>> v["call"], v["winner"], v["width_call"], v["next_step"]
+        ('single_depth', None, None, None)
+    """
+    record = {
+        "call": answer.call,
+        "winner": answer.winner,
+        "compared_depths": list(answer.compared_depths),
+        "margin": answer.margin,
+        "alpha": answer.alpha,
+        "depths": [
+            {
+                "depth": d.depth,
+                "seeds": d.seeds,
+                "mean": d.mean,
+                "interval": None if d.low is None else [d.low, d.high],
+                "scores": list(d.scores),
+                "dropped": d.dropped,
+            }
+            for d in answer.depths
+        ],
+        "tests": [_test(t) for t in answer.tests],
+        "reason": answer.reason,
+        "next_step": answer.next_step,
+        "width_call": None if width is None else _width(width),
+        "budget": dict(budget),
+    }
+    return json_safe(record)
+
+
+def _test(test: TestResult) -> dict[str, Any]:
+    return {
+        "name": test.name,
+        "depths": list(test.depths),
+        "difference": test.difference,
+        "statistic": test.statistic,
+        "p_value": test.p_value,
+        "adjusted_p": test.adjusted_p,
+        "adjustment": test.adjustment,
+    }
+
+
+def _width(width: WidthAnswer) -> dict[str, Any]:
+    return {
+        "call": width.call,
+        "margin": width.margin,
+        "alpha": width.alpha,
+        "bands": width.bands,
+        "improvements": list(width.improvements),
+        "mean": width.mean,
+        "interval": None if width.low is None else [width.low, width.high],
+        "tests": [{k: v for k, v in _test(t).items() if k != "depths"} for t in width.tests],
+        "reason": width.reason,
+        "next_step": width.next_step,
+    }
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as None, tuples as lists, numpy scalars as Python numbers.
+
+    Example:
+        >>> import numpy as np
+        >>> json_safe({"a": (1.0, float("nan")), "b": np.float32(0.5), 3: np.array([1, 2])})
+        {'a': [1.0, None], 'b': 0.5, '3': [1, 2]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return json_safe(value.tolist())
+    return value
