@@ -25,7 +25,7 @@ from stacksearch.space import ArchSpec
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "keras_metric", "released_traces"]
+__all__ = ["build_stacked_lstm", "compile_for", "keras_metric", "released_traces"]
 
 __getattr__ = forwarder(
     __name__, dict.fromkeys(("select_backend", "resolve_backend", "auto_backend"), "stacksearch.backend")
@@ -86,36 +86,63 @@ def _smape(y_true: Any, y_pred: Any) -> Any:
     return 100.0 * ops.mean(ops.where(denom == 0, 0.0, 2.0 * ops.abs(y_pred - y_true) / safe), axis=-1)
 
 
+def _apply_stack(x: Any, spec: ArchSpec, *, return_sequences: bool, prefix: str = "") -> tuple[Any, list[Any]]:
+    """Apply ``spec``'s recurrent layers to ``x``: (output, the layers made, for counting)."""
+    import keras
+
+    layer_cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
+    links = spec.connections(int(x.shape[-1]), sequence_output=return_sequences)
+    made: list[Any] = []
+    for index, (units, link) in enumerate(zip(spec.widths, links)):
+        sequences = index < spec.depth - 1 or return_sequences
+        layer = layer_cls(units, return_sequences=sequences, name=f"{prefix}{spec.cell}_{index}")
+        if spec.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"{prefix}bidirectional_{spec.cell}_{index}")
+        made.append(layer)
+        h = layer(x)
+        if spec.dropout > 0:
+            h = keras.layers.Dropout(spec.dropout, name=f"{prefix}dropout_{index}")(h)
+        if link == "projection":
+            made.append(keras.layers.Dense(int(h.shape[-1]), use_bias=False, name=f"{prefix}projection_{index}"))
+            x = made[-1](x)
+        x = keras.layers.Add(name=f"{prefix}residual_{index}")([x, h]) if link else h
+    return x, made
+
+
 def build_stacked_lstm(spec: ArchSpec, data: SequenceData, *, compile: bool = True) -> keras.Model:
     """A stacked recurrent model: every layer but the last returns its whole sequence.
 
     The last layer returns one vector for regression and classification, and a sequence
     for sequence labelling. Right-padded input is masked when ``data.mask_value`` is set.
     Layer defaults (tanh/sigmoid, no recurrent dropout, no unrolling) keep Keras's cuDNN
-    kernel usable on GPU backends; ``spec.dropout`` is applied between layers.
+    kernel usable on GPU backends, also inside ``Bidirectional``; ``spec.dropout`` is
+    applied between layers, and ``spec.residual`` adds each layer's input to its output
+    (see :class:`ArchSpec`).
     """
     import keras
 
-    layer_cls = keras.layers.LSTM if spec.cell == "lstm" else keras.layers.GRU
     inputs = keras.Input(shape=(None, data.n_features), name="sequence")
     x = inputs
     if data.mask_value is not None:
         x = keras.layers.Masking(mask_value=data.mask_value, name="mask")(x)
-    for index, units in enumerate(spec.widths):
-        last = index == spec.depth - 1
-        return_sequences = not last or data.task == "sequence_labelling"
-        x = layer_cls(units, return_sequences=return_sequences, name=f"{spec.cell}_{index}")(x)
-        if spec.dropout > 0:
-            x = keras.layers.Dropout(spec.dropout, name=f"dropout_{index}")(x)
+    x, _ = _apply_stack(x, spec, return_sequences=data.task == "sequence_labelling")
     activation = None if data.task == "regression" else "softmax"
     outputs = keras.layers.Dense(data.n_outputs, activation=activation, name="head")(x)
-    model = keras.Model(inputs, outputs, name=f"stacked_{spec.cell}_" + "x".join(map(str, spec.widths)))
+    variant = ("bi" if spec.bidirectional else "") + spec.cell + ("_residual" if spec.residual else "")
+    model = keras.Model(inputs, outputs, name=f"stacked_{variant}_" + "x".join(map(str, spec.widths)))
     if compile:
-        loss = "mse" if data.task == "regression" else "sparse_categorical_crossentropy"
-        metric = keras_metric(data.metric)
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-            loss=loss,
-            metrics=[metric] if metric is not None else [],
-        )
+        compile_for(model, data, spec.learning_rate)
     return model
+
+
+def compile_for(model: keras.Model, data: SequenceData, learning_rate: float) -> None:
+    """Compile ``model`` as stacksearch does: Adam, the task's loss, and ``data.metric`` logged per epoch."""
+    import keras
+
+    loss = "mse" if data.task == "regression" else "sparse_categorical_crossentropy"
+    metric = keras_metric(data.metric)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=loss,
+        metrics=[metric] if metric is not None else [],
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
@@ -40,35 +40,24 @@ class TrialListener(Protocol):
     def on_trial_end(self, trial: optuna.Trial, model: keras.Model | None, value: float | None) -> None: ...
 
 
-class StackedLSTMObjective:
-    """Optuna objective over stacked-LSTM depth and width; usable in any Optuna study.
-
-    Returns the best validation metric (restoring that epoch's weights), or
-    ``(metric, n_params)`` when ``multi_objective`` (pruning is then off: Optuna cannot
-    prune multi-objective studies). Over-budget specs end PRUNED with ``reject_reason``;
-    a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
-    With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
-    saved, and a trial retried after its worker died resumes from its last epoch
-    (user attribute ``resumed_from_epoch``).
-    """
+class _FitObjective:
+    """What both objectives share: seeding, the fit loop, out-of-memory handling, test scoring, listeners."""
 
     def __init__(
         self,
         data: SequenceData,
-        space: SearchSpace | None = None,
         *,
-        epochs: int = 10,
-        batch_size: int = 64,
-        patience: int | None = 3,
-        seed: int | None = 0,
-        prune: bool = True,
-        multi_objective: bool = False,
-        listeners: Sequence[TrialListener] = (),
-        verbose: int = 0,
-        checkpoints: Any = None,
+        epochs: int,
+        batch_size: int,
+        patience: int | None,
+        seed: int | None,
+        prune: bool,
+        multi_objective: bool,
+        listeners: Sequence[TrialListener],
+        verbose: int,
+        checkpoints: Any,
     ) -> None:
         self.data = data
-        self.space = space or SearchSpace()
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
@@ -86,36 +75,24 @@ class StackedLSTMObjective:
             listener.on_trial_end(trial, None, None)
         return (math.nan, math.nan) if self.multi_objective else math.nan
 
-    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
-        import keras
-
-        from stacksearch.model import released_traces
-
-        data = self.data
-        trial.set_user_attr("width_mode", self.space.width_mode)
-        trial.set_user_attr("backend", keras.backend.backend())
-        try:
-            spec = self.space.sample(trial, data.n_features, data.n_outputs)
-        except TrialRejected as rejected:
-            trial.set_user_attr("reject_reason", str(rejected))
-            raise optuna.TrialPruned(f"rejected: {rejected}") from None
-        n_params = spec.n_params(data.n_features, data.n_outputs)
+    def _trial_seed(self, trial: optuna.Trial) -> int | None:
         seed = None if self.seed is None else self.seed + trial.number
-        trial.set_user_attr("depth", spec.depth)
-        trial.set_user_attr("widths", list(spec.widths))
-        trial.set_user_attr("n_params", n_params)
         trial.set_user_attr("seed", seed)
+        return seed
+
+    def _epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
         for listener in self.listeners:
-            listener.on_trial_start(trial, spec)
-        with released_traces():
-            return self._train(trial, spec, n_params, seed)
+            listener.on_epoch_end(trial, epoch, logs)
 
     def _train(
-        self, trial: optuna.Trial, spec: ArchSpec, n_params: int, seed: int | None
+        self,
+        trial: optuna.Trial,
+        make_model: Callable[[], tuple[keras.Model, int]],
+        seed: int | None,
+        batch_size: Callable[[], int],
     ) -> float | tuple[float, float]:
         import keras
 
-        from stacksearch.model import build_stacked_lstm
         from stacksearch.train import fit_model, score_test
 
         data = self.data
@@ -125,23 +102,16 @@ class StackedLSTMObjective:
         model = None
         checkpoint = self.checkpoints.for_trial(trial) if self.checkpoints is not None else None
         try:
-            model = build_stacked_lstm(spec, data)
-            if model.count_params() != n_params:
-                raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
-
-            def epoch_end(epoch: int, logs: dict[str, float]) -> None:
-                for listener in self.listeners:
-                    listener.on_epoch_end(trial, epoch, logs)
-
+            model, n_params = make_model()
             result = fit_model(
                 model,
                 data,
                 epochs=self.epochs,
-                batch_size=spec.batch_size or self.batch_size,
+                batch_size=batch_size(),
                 patience=self.patience,
                 trial=trial,
                 prune=self.prune,
-                on_epoch_end=epoch_end,
+                on_epoch_end=lambda epoch, logs: self._epoch_end(trial, epoch, logs),
                 verbose=self.verbose,
                 checkpoint=checkpoint,
             )
@@ -168,7 +138,7 @@ class StackedLSTMObjective:
             for listener in self.listeners:
                 listener.on_trial_end(trial, None, None)
             raise optuna.TrialPruned(result.pruned)
-        test_score = score_test(model, data, spec.batch_size or self.batch_size)
+        test_score = score_test(model, data, batch_size())
         if test_score is not None:
             trial.set_user_attr(f"test_{data.metric}", test_score)
         value = result.best_value
@@ -176,6 +146,94 @@ class StackedLSTMObjective:
             listener.on_trial_end(trial, model, value)
         return (value, float(n_params)) if self.multi_objective else value
 
+
+class StackedLSTMObjective(_FitObjective):
+    """Optuna objective over stacked-LSTM depth and width; usable in any Optuna study.
+
+    Returns the best validation metric (restoring that epoch's weights), or
+    ``(metric, n_params)`` when ``multi_objective`` (pruning is then off: Optuna cannot
+    prune multi-objective studies). Over-budget specs end PRUNED with ``reject_reason``;
+    a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
+    With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
+    saved, and a trial retried after its worker died resumes from its last epoch
+    (user attribute ``resumed_from_epoch``). Every trial records ``bidirectional`` and
+    ``residual`` (parameters too, where the space searches them).
+    """
+
+    def __init__(
+        self,
+        data: SequenceData,
+        space: SearchSpace | None = None,
+        *,
+        epochs: int = 10,
+        batch_size: int = 64,
+        patience: int | None = 3,
+        seed: int | None = 0,
+        prune: bool = True,
+        multi_objective: bool = False,
+        listeners: Sequence[TrialListener] = (),
+        verbose: int = 0,
+        checkpoints: Any = None,
+    ) -> None:
+        super().__init__(
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            patience=patience,
+            seed=seed,
+            prune=prune,
+            multi_objective=multi_objective,
+            listeners=listeners,
+            verbose=verbose,
+            checkpoints=checkpoints,
+        )
+        self.space = space or SearchSpace()
+
+    @property
+    def _sequence_output(self) -> bool:
+        return self.data.task == "sequence_labelling"
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        import keras
+
+        from stacksearch.model import released_traces
+
+        data = self.data
+        trial.set_user_attr("width_mode", self.space.width_mode)
+        trial.set_user_attr("backend", keras.backend.backend())
+        try:
+            spec = self.space.sample(trial, data.n_features, data.n_outputs, sequence_output=self._sequence_output)
+        except TrialRejected as rejected:
+            for key, value in self.space.variant_attrs(trial.params).items():
+                trial.set_user_attr(key, value)
+            trial.set_user_attr("reject_reason", str(rejected))
+            raise optuna.TrialPruned(f"rejected: {rejected}") from None
+        n_params = spec.n_params(data.n_features, data.n_outputs, sequence_output=self._sequence_output)
+        seed = None if self.seed is None else self.seed + trial.number
+        trial.set_user_attr("depth", spec.depth)
+        trial.set_user_attr("widths", list(spec.widths))
+        trial.set_user_attr("n_params", n_params)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("bidirectional", spec.bidirectional)
+        trial.set_user_attr("residual", spec.residual)
+        for listener in self.listeners:
+            listener.on_trial_start(trial, spec)
+        with released_traces():
+            return self._train(
+                trial, lambda: self._build(spec, n_params), seed, lambda: spec.batch_size or self.batch_size
+            )
+
+    def _build(self, spec: ArchSpec, n_params: int) -> tuple[keras.Model, int]:
+        from stacksearch.model import build_stacked_lstm
+
+        model = build_stacked_lstm(spec, self.data)
+        if model.count_params() != n_params:
+            raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
+        return model, n_params
+
     def best_model_spec(self, params: dict[str, Any]) -> ArchSpec:
         """Rebuild the :class:`ArchSpec` of a finished trial from its parameters."""
-        return self.space.sample(optuna.trial.FixedTrial(params), self.data.n_features, self.data.n_outputs)
+        trial = optuna.trial.FixedTrial(params)
+        return self.space.sample(
+            trial, self.data.n_features, self.data.n_outputs, sequence_output=self._sequence_output
+        )

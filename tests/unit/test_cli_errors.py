@@ -47,6 +47,11 @@ CASES = {
     "labels_out_of_range": lambda d: _data_study(
         d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"
     ),
+    "bad_bidirectional": lambda d: GOOD.replace("space: {", "space: {bidirectional: sometimes, "),
+    "bad_residual": lambda d: GOOD.replace("space: {", "space: {residual: [true, true], "),
+    "grid_over_variants": lambda d: GOOD.replace("seed: 1}", "seed: 1, sampler: grid}").replace(
+        "space: {", "space: {residual: [false, true], "
+    ),
 }
 CULPRITS = {
     "malformed_yaml": "malformed YAML",
@@ -61,6 +66,9 @@ CULPRITS = {
     "two_dimensional_x": "x_train has shape (20, 5)",
     "mismatched_lengths": "y_train has 19",
     "labels_out_of_range": "negative class labels",
+    "bad_bidirectional": "space.bidirectional: give true, false, or [false, true] to search both (got 'sometimes')",
+    "bad_residual": "space.residual: give true, false, or [false, true] to search both (got [True, True])",
+    "grid_over_variants": "study.sampler: grid search does not cover space.residual",
 }
 
 
