@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -180,6 +181,18 @@ def test_study_file_keys_and_an_unchanged_stored_space():
         StudyConfig.model_validate(
             {"benchmark": {"name": "adding"}, "study": {"sampler": "grid"}, "space": {"bidirectional": [False, True]}}
         )
+
+
+def test_shipped_studies_use_the_variants():
+    from stacksearch.config import load_config
+
+    studies = Path(__file__).resolve().parents[2] / "studies"
+    searched = {
+        name: load_config(studies / f"{name}.yaml", env={}).space.to_space()
+        for name in ("japanese_vowels_bidirectional", "adding-residual")
+    }
+    assert searched["japanese_vowels_bidirectional"].bidirectional == (False, True)
+    assert searched["adding-residual"].residual == (False, True)
 
 
 @pytest.mark.parametrize("cell", CELLS)
