@@ -32,7 +32,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "build_stacked_lstm": "stacksearch.model",
+    "stack_layers": "stacksearch.model",
     "StackedLSTMObjective": "stacksearch.objective",
+    "ModelObjective": "stacksearch.objective",
     "MLflowTracker": "stacksearch.tracking",
     "run_study": "stacksearch.search.loop",
     "depth_width_table": "stacksearch.report",

@@ -1,4 +1,4 @@
-"""Build a Keras 3 stacked LSTM (or GRU) from an :class:`ArchSpec`.
+"""Build a Keras 3 stacked LSTM (or GRU) from an :class:`ArchSpec`, or a searched stack inside your own model.
 
 Keras is imported lazily, so :func:`stacksearch.backend.select_backend` can set ``KERAS_BACKEND`` first.
 
@@ -16,16 +16,22 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+
+import optuna
 
 from stacksearch._moved import forwarder
 from stacksearch.data import SequenceData
-from stacksearch.space import ArchSpec
+from stacksearch.exceptions import ConfigError, TrialRejected
+from stacksearch.space import ArchSpec, SearchSpace
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_stacked_lstm", "compile_for", "keras_metric", "released_traces"]
+__all__ = ["build_stacked_lstm", "stack_layers", "collected_stacks", "compile_for", "keras_metric", "released_traces"]
+
+_STACKS: ContextVar[list[ArchSpec] | None] = ContextVar("stacksearch_stacks", default=None)
 
 __getattr__ = forwarder(
     __name__, dict.fromkeys(("select_backend", "resolve_backend", "auto_backend"), "stacksearch.backend")
@@ -146,3 +152,82 @@ def compile_for(model: keras.Model, data: SequenceData, learning_rate: float) ->
         loss=loss,
         metrics=[metric] if metric is not None else [],
     )
+
+
+def stack_layers(
+    trial: optuna.Trial, inputs: keras.KerasTensor, space: SearchSpace, *, return_sequences: bool = False
+) -> keras.KerasTensor:
+    """A searched recurrent stack applied to ``inputs`` (a ``(batch, steps, features)`` Keras tensor).
+
+    Samples depth, widths, cell, ``bidirectional``, ``residual``, learning rate and the
+    optional extras from ``space`` under the usual parameter names, chains
+    ``return_sequences`` (``True`` on every layer but the last, whose choice is
+    ``return_sequences``: one vector, or a sequence for sequence labelling), applies
+    ``space``'s dropout between layers, and keeps the mask of ``inputs`` (``Embedding(...,
+    mask_zero=True)``, ``Masking``). Records on the trial ``width_mode``, ``depth``,
+    ``widths``, ``bidirectional``, ``residual`` and ``n_params`` = ``stack_params``, the
+    block's exact weights (``max_params`` and ``iso_params`` budgets count the block
+    alone). A spec over budget sets ``reject_reason`` and raises ``optuna.TrialPruned``.
+    One stack per model: its layers are named ``stack_*``. Compile with the trial's
+    ``learning_rate`` yourself, or let :class:`stacksearch.ModelObjective` do it.
+
+    Example:
+        >>> import keras, optuna, stacksearch as ss  # doctest: +SKIP
+        >>> def build(trial):  # doctest: +SKIP
+        ...     tokens = keras.Input((None,), dtype="int32")
+        ...     x = keras.layers.Embedding(5000, 32, mask_zero=True)(tokens)
+        ...     x = ss.stack_layers(trial, x, ss.SearchSpace(depth=(1, 3), bidirectional=(False, True)))
+        ...     return keras.Model(tokens, keras.layers.Dense(2, activation="softmax")(x))
+    """
+    shape = tuple(inputs.shape)
+    if len(shape) != 3 or shape[-1] is None:
+        raise ConfigError(
+            f"stack_layers: inputs of shape {shape} are not a sequence (batch, steps, features) with known features"
+        )
+    n_in = int(shape[-1])
+    stacks = _STACKS.get()
+    if stacks:
+        raise ConfigError("stack_layers: called twice for one model; a trial samples one stack (depth, widths, ...)")
+    trial.set_user_attr("width_mode", space.width_mode)
+    try:
+        spec = space.sample(trial, n_in, 0, sequence_output=return_sequences)
+    except TrialRejected as rejected:
+        for key, value in space.variant_attrs(trial.params).items():
+            trial.set_user_attr(key, value)
+        trial.set_user_attr("reject_reason", str(rejected))
+        raise optuna.TrialPruned(f"rejected: {rejected}") from None
+    x, made = _apply_stack(inputs, spec, return_sequences=return_sequences, prefix="stack_")
+    n_params = spec.stack_params(n_in, sequence_output=return_sequences)
+    built = sum(layer.count_params() for layer in made)
+    if built != n_params:
+        raise RuntimeError(f"parameter count mismatch: {built} != {n_params} for {spec}")
+    for key, value in {
+        "depth": spec.depth,
+        "widths": list(spec.widths),
+        "bidirectional": spec.bidirectional,
+        "residual": spec.residual,
+        "n_params": n_params,
+        "stack_params": n_params,
+    }.items():
+        trial.set_user_attr(key, value)
+    if stacks is not None:
+        stacks.append(spec)
+    return x
+
+
+@contextlib.contextmanager
+def collected_stacks() -> Iterator[list[ArchSpec]]:
+    """The specs every :func:`stack_layers` call inside the block sampled (this thread only).
+
+    Example:
+        >>> with collected_stacks() as stacks:
+        ...     pass  # build(trial) here
+        >>> stacks
+        []
+    """
+    stacks: list[ArchSpec] = []
+    token = _STACKS.set(stacks)
+    try:
+        yield stacks
+    finally:
+        _STACKS.reset(token)

@@ -1,4 +1,4 @@
-"""The Optuna objective: sample an architecture, build it, train it, score it.
+"""The Optuna objectives: sample an architecture (or call your build function), train it, score it.
 
 Example:
     >>> import optuna, stacksearch as ss
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import optuna
 
 from stacksearch.data import SequenceData
-from stacksearch.exceptions import TrialRejected
+from stacksearch.exceptions import ConfigError, TrialRejected
 from stacksearch.space import ArchSpec, SearchSpace
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["StackedLSTMObjective", "TrialListener"]
+__all__ = ["StackedLSTMObjective", "ModelObjective", "TrialListener"]
 
 _log = logging.getLogger(__name__)
 _OOM_NAMES = ("ResourceExhaustedError", "OutOfMemoryError", "XlaRuntimeError")
@@ -237,3 +237,114 @@ class StackedLSTMObjective(_FitObjective):
         return self.space.sample(
             trial, self.data.n_features, self.data.n_outputs, sequence_output=self._sequence_output
         )
+
+
+class ModelObjective(_FitObjective):
+    """Optuna objective that trains your own Keras model with stacksearch's fit loop.
+
+    ``build(trial)`` returns a ``keras.Model`` that reads ``data.x_*`` and predicts the
+    task's targets (regression values; softmax class probabilities for classification,
+    per step for sequence labelling); usually it calls :func:`stacksearch.stack_layers`
+    once for a searched recurrent block. The model may come **uncompiled** (then it is
+    compiled as stacksearch's own: Adam at the trial's ``learning_rate`` parameter, which
+    ``stack_layers`` samples, else 1e-3; MSE or sparse categorical cross-entropy;
+    ``data.metric`` logged) or **compiled** (trained as compiled; it must log
+    ``data.metric``, e.g. ``metrics=["accuracy"]``, unless the metric is
+    ``cross_entropy``, the loss). The batch size is the trial's ``batch_size`` parameter
+    if the space searches one, else ``batch_size``.
+
+    Everything else is :class:`StackedLSTMObjective`'s: pruning, early stopping,
+    best-epoch restore, test scoring, ``checkpoints``, ``listeners`` (an
+    :class:`stacksearch.MLflowTracker` tracks the trials), ``multi_objective``, and the
+    user attributes the report reads. ``n_params`` is the whole model's
+    ``count_params()``; ``stack_params`` the searched block's. A ``TrialRejected`` or
+    ``optuna.TrialPruned`` raised by ``build`` (``stack_layers`` over budget) ends the
+    trial PRUNED.
+
+    Example:
+        >>> import keras, optuna, stacksearch as ss  # doctest: +SKIP
+        >>> space = ss.SearchSpace(depth=(1, 4), units=(16, 128), residual=(False, True))  # doctest: +SKIP
+        >>> def build(trial):  # doctest: +SKIP
+        ...     inputs = keras.Input((None, data.n_features))
+        ...     x = keras.layers.Conv1D(32, 5, padding="causal", activation="relu")(inputs)
+        ...     x = ss.stack_layers(trial, x, space)
+        ...     return keras.Model(inputs, keras.layers.Dense(data.n_outputs)(x))
+        >>> study = optuna.create_study(direction=data.direction)  # doctest: +SKIP
+        >>> study.optimize(ss.ModelObjective(build, data, epochs=20), n_trials=30)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        build: Callable[[optuna.Trial], keras.Model],
+        data: SequenceData,
+        *,
+        epochs: int = 10,
+        batch_size: int = 64,
+        patience: int | None = 3,
+        seed: int | None = 0,
+        prune: bool = True,
+        multi_objective: bool = False,
+        listeners: Sequence[TrialListener] = (),
+        verbose: int = 0,
+        checkpoints: Any = None,
+    ) -> None:
+        if not callable(build):
+            raise ConfigError(f"ModelObjective: build must be a function trial -> keras.Model, got {build!r}")
+        super().__init__(
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            patience=patience,
+            seed=seed,
+            prune=prune,
+            multi_objective=multi_objective,
+            listeners=listeners,
+            verbose=verbose,
+            checkpoints=checkpoints,
+        )
+        self.build = build
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        import keras
+
+        from stacksearch.model import released_traces
+
+        trial.set_user_attr("backend", keras.backend.backend())
+        seed = self._trial_seed(trial)
+        with released_traces():
+            return self._train(trial, lambda: self._build(trial), seed, lambda: self._batch_size(trial))
+
+    def _batch_size(self, trial: optuna.Trial) -> int:
+        return int(trial.params.get("batch_size") or self.batch_size)
+
+    def _build(self, trial: optuna.Trial) -> tuple[keras.Model, int]:
+        import keras
+
+        from stacksearch.model import collected_stacks, compile_for
+
+        with collected_stacks() as stacks:
+            try:
+                model = self.build(trial)
+            except TrialRejected as rejected:
+                trial.set_user_attr("reject_reason", str(rejected))
+                raise optuna.TrialPruned(f"rejected: {rejected}") from None
+        if not isinstance(model, keras.Model):
+            raise ConfigError(f"ModelObjective: build(trial) returned {type(model).__name__}, not a keras.Model")
+        if not model.compiled:
+            compile_for(model, self.data, float(trial.params.get("learning_rate", 1e-3)))
+        n_params = int(model.count_params())
+        trial.set_user_attr("n_params", n_params)
+        for listener in self.listeners:
+            listener.on_trial_start(trial, stacks[0] if stacks else ArchSpec(()))
+        return model, n_params
+
+    def _epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
+        from stacksearch.train import monitor_key
+
+        key = monitor_key(self.data.metric)
+        if key not in logs:
+            raise ConfigError(
+                f"ModelObjective: the compiled model logs no {key!r} (only {', '.join(sorted(logs))}); "
+                f"compile it with metrics=[{self.data.metric!r}] or return it uncompiled"
+            )
+        super()._epoch_end(trial, epoch, logs)
