@@ -35,7 +35,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "build_stacked_lstm": "stacksearch.model",
+    "stack_layers": "stacksearch.model",
     "StackedLSTMObjective": "stacksearch.objective",
+    "ModelObjective": "stacksearch.objective",
     "MLflowTracker": "stacksearch.tracking",
     "run_study": "stacksearch.search.loop",
     "default_sampler": "stacksearch.search.setup",

@@ -162,9 +162,10 @@ def _print_depths_out(config: Any, data: Any) -> None:
 
     Runs before any study is created and before any worker starts.
     """
-    from stacksearch.space import check_feasible
+    from stacksearch.feasible import check_feasible
 
-    out = check_feasible(config.space.to_space(), data.n_features, data.n_outputs)
+    sequence_output = data.task == "sequence_labelling"
+    out = check_feasible(config.space.to_space(), data.n_features, data.n_outputs, sequence_output=sequence_output)
     for depth, reason in out.items():
         console.print(f"[yellow]depth {depth} is out: {escape(reason)}; its trials will be rejected[/]", soft_wrap=True)
 

@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from stacksearch.exceptions import ConfigError
 from stacksearch.settings import (
@@ -127,7 +136,11 @@ class DataSection(_Section):
 
 
 class SpaceSection(_Section):
-    """The search space (see :class:`stacksearch.SearchSpace`)."""
+    """The search space (see :class:`stacksearch.SearchSpace`).
+
+    ``bidirectional`` and ``residual``: ``true`` or ``false`` for every trial, or
+    ``[false, true]`` to search them (default false).
+    """
 
     depth: tuple[int, int] = (1, 3)
     width_mode: Literal["shared", "per_layer", "iso_params"] = "shared"
@@ -138,11 +151,35 @@ class SpaceSection(_Section):
     batch_size: list[int] | None = None
     cell: list[Literal["lstm", "gru"]] = ["lstm"]
     max_params: int | None = Field(None, ge=1)
+    bidirectional: list[bool] = [False]
+    residual: list[bool] = [False]
 
     @field_validator("cell", "batch_size", mode="before")
     @classmethod
     def _scalar_to_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+    @field_validator("bidirectional", "residual", mode="before")
+    @classmethod
+    def _one_or_both_bools(cls, value: Any) -> Any:
+        values = [value] if isinstance(value, bool) else value
+        if (
+            not isinstance(values, list)
+            or not values
+            or any(not isinstance(v, bool) for v in values)
+            or len(set(values)) != len(values)
+        ):
+            raise ValueError("give true, false, or [false, true] to search both")
+        return values
+
+    @model_serializer(mode="wrap")
+    def _defaults_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a study made before these keys existed stores its space without them; resuming compares the two
+        dumped = handler(self)
+        for key in ("bidirectional", "residual"):
+            if dumped.get(key) == [False]:
+                dumped.pop(key)
+        return dumped
 
     def to_space(self) -> SearchSpace:
         """The validated :class:`SearchSpace`."""
@@ -156,6 +193,8 @@ class SpaceSection(_Section):
             batch_size=tuple(self.batch_size) if self.batch_size else None,
             cell=tuple(self.cell),
             max_params=self.max_params,
+            bidirectional=tuple(self.bidirectional),
+            residual=tuple(self.residual),
         )
 
 
@@ -205,6 +244,9 @@ class StudyConfig(_Section):
     def _one_source(self) -> StudyConfig:
         if (self.benchmark is None) == (self.data is None):
             raise ValueError("give exactly one of 'benchmark' (a built-in) or 'data' (your own arrays)")
+        searched = [key for key in ("bidirectional", "residual") if len(getattr(self.space, key)) > 1]
+        if self.study.sampler == "grid" and searched:
+            raise ValueError(f"study.sampler: grid search does not cover space.{searched[0]}; fix it to true or false")
         return self
 
     @property

@@ -1,4 +1,4 @@
-"""The Optuna objective: sample an architecture, build it, train it, score it.
+"""The Optuna objectives: sample an architecture (or call your build function), train it, score it.
 
 Example:
     >>> import optuna, stacksearch as ss
@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
 
 from stacksearch.data import SequenceData
-from stacksearch.exceptions import TrialRejected
+from stacksearch.exceptions import ConfigError, TrialRejected
+from stacksearch.feasible import check_feasible
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE, SEED
-from stacksearch.space import ArchSpec, SearchSpace, check_feasible
+from stacksearch.space import ArchSpec, SearchSpace
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["StackedLSTMObjective", "TrialListener"]
+__all__ = ["StackedLSTMObjective", "ModelObjective", "TrialListener"]
 
 _log = logging.getLogger(__name__)
 _OOM_NAMES = ("ResourceExhaustedError", "OutOfMemoryError", "XlaRuntimeError")
@@ -41,36 +42,24 @@ class TrialListener(Protocol):
     def on_trial_end(self, trial: optuna.Trial, model: keras.Model | None, value: float | None) -> None: ...
 
 
-class StackedLSTMObjective:
-    """Optuna objective over stacked-LSTM depth and width; usable in any Optuna study.
-
-    Returns the best validation metric (restoring that epoch's weights), or
-    ``(metric, n_params)`` when ``multi_objective`` (pruning is then off: Optuna cannot
-    prune multi-objective studies). Over-budget specs end PRUNED with ``reject_reason``;
-    a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
-    With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
-    saved, and a trial retried after its worker died resumes from its last epoch
-    (user attribute ``resumed_from_epoch``).
-    """
+class _FitObjective:
+    """What both objectives share: seeding, the fit loop, out-of-memory handling, test scoring, listeners."""
 
     def __init__(
         self,
         data: SequenceData,
-        space: SearchSpace | None = None,
         *,
-        epochs: int = EPOCHS,
-        batch_size: int = BATCH_SIZE,
-        patience: int | None = PATIENCE,
-        seed: int | None = SEED,
-        prune: bool = True,
-        multi_objective: bool = False,
-        listeners: Sequence[TrialListener] = (),
-        verbose: int = 0,
-        checkpoints: Any = None,
+        epochs: int,
+        batch_size: int,
+        patience: int | None,
+        seed: int | None,
+        prune: bool,
+        multi_objective: bool,
+        listeners: Sequence[TrialListener],
+        verbose: int,
+        checkpoints: Any,
     ) -> None:
         self.data = data
-        self.space = space or SearchSpace()
-        check_feasible(self.space, data.n_features, data.n_outputs)  # not a study of rejected trials
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
@@ -88,32 +77,23 @@ class StackedLSTMObjective:
             listener.on_trial_end(trial, None, None)
         return (math.nan, math.nan) if self.multi_objective else math.nan
 
-    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
-        from stacksearch.model import active_backend, released_traces
-
-        data = self.data
-        trial.set_user_attr("width_mode", self.space.width_mode)
-        trial.set_user_attr("backend", active_backend())
-        try:
-            spec = self.space.sample(trial, data.n_features, data.n_outputs)
-        except TrialRejected as rejected:
-            trial.set_user_attr("reject_reason", str(rejected))
-            raise optuna.TrialPruned(f"rejected: {rejected}") from None
-        n_params = spec.n_params(data.n_features, data.n_outputs)
+    def _trial_seed(self, trial: optuna.Trial) -> int | None:
         seed = None if self.seed is None else self.seed + trial.number
-        trial.set_user_attr("depth", spec.depth)
-        trial.set_user_attr("widths", list(spec.widths))
-        trial.set_user_attr("n_params", n_params)
         trial.set_user_attr("seed", seed)
+        return seed
+
+    def _epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
         for listener in self.listeners:
-            listener.on_trial_start(trial, spec)
-        with released_traces():
-            return self._train(trial, spec, n_params, seed)
+            listener.on_epoch_end(trial, epoch, logs)
 
     def _train(
-        self, trial: optuna.Trial, spec: ArchSpec, n_params: int, seed: int | None
+        self,
+        trial: optuna.Trial,
+        make_model: Callable[[], tuple[keras.Model, int]],
+        seed: int | None,
+        batch_size: Callable[[], int],
     ) -> float | tuple[float, float]:
-        from stacksearch.model import build_stacked_lstm, fresh_session
+        from stacksearch.model import fresh_session
         from stacksearch.train import fit_model, score_test
 
         data = self.data
@@ -121,23 +101,16 @@ class StackedLSTMObjective:
         model = None
         checkpoint = self.checkpoints.for_trial(trial) if self.checkpoints is not None else None
         try:
-            model = build_stacked_lstm(spec, data)
-            if model.count_params() != n_params:
-                raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
-
-            def epoch_end(epoch: int, logs: dict[str, float]) -> None:
-                for listener in self.listeners:
-                    listener.on_epoch_end(trial, epoch, logs)
-
+            model, n_params = make_model()
             result = fit_model(
                 model,
                 data,
                 epochs=self.epochs,
-                batch_size=spec.batch_size or self.batch_size,
+                batch_size=batch_size(),
                 patience=self.patience,
                 trial=trial,
                 prune=self.prune,
-                on_epoch_end=epoch_end,
+                on_epoch_end=lambda epoch, logs: self._epoch_end(trial, epoch, logs),
                 verbose=self.verbose,
                 checkpoint=checkpoint,
             )
@@ -164,7 +137,7 @@ class StackedLSTMObjective:
             for listener in self.listeners:
                 listener.on_trial_end(trial, None, None)
             raise optuna.TrialPruned(result.pruned)
-        test_score = score_test(model, data, spec.batch_size or self.batch_size)
+        test_score = score_test(model, data, batch_size())
         if test_score is not None:
             trial.set_user_attr(f"test_{data.metric}", test_score)
         value = result.best_value
@@ -172,6 +145,200 @@ class StackedLSTMObjective:
             listener.on_trial_end(trial, model, value)
         return (value, float(n_params)) if self.multi_objective else value
 
+
+class StackedLSTMObjective(_FitObjective):
+    """Optuna objective over stacked-LSTM depth and width; usable in any Optuna study.
+
+    Returns the best validation metric (restoring that epoch's weights), or
+    ``(metric, n_params)`` when ``multi_objective`` (pruning is then off: Optuna cannot
+    prune multi-objective studies). Over-budget specs end PRUNED with ``reject_reason``;
+    a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
+    With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
+    saved, and a trial retried after its worker died resumes from its last epoch
+    (user attribute ``resumed_from_epoch``). Every trial records ``bidirectional`` and
+    ``residual`` (parameters too, where the space searches them).
+    """
+
+    def __init__(
+        self,
+        data: SequenceData,
+        space: SearchSpace | None = None,
+        *,
+        epochs: int = EPOCHS,
+        batch_size: int = BATCH_SIZE,
+        patience: int | None = PATIENCE,
+        seed: int | None = SEED,
+        prune: bool = True,
+        multi_objective: bool = False,
+        listeners: Sequence[TrialListener] = (),
+        verbose: int = 0,
+        checkpoints: Any = None,
+    ) -> None:
+        super().__init__(
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            patience=patience,
+            seed=seed,
+            prune=prune,
+            multi_objective=multi_objective,
+            listeners=listeners,
+            verbose=verbose,
+            checkpoints=checkpoints,
+        )
+        self.space = space or SearchSpace()
+        check_feasible(self.space, data.n_features, data.n_outputs, sequence_output=self._sequence_output)
+
+    @property
+    def _sequence_output(self) -> bool:
+        return self.data.task == "sequence_labelling"
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        from stacksearch.model import active_backend, released_traces
+
+        data = self.data
+        trial.set_user_attr("width_mode", self.space.width_mode)
+        trial.set_user_attr("backend", active_backend())
+        try:
+            spec = self.space.sample(trial, data.n_features, data.n_outputs, sequence_output=self._sequence_output)
+        except TrialRejected as rejected:
+            for key, value in self.space.variant_attrs(trial.params).items():
+                trial.set_user_attr(key, value)
+            trial.set_user_attr("reject_reason", str(rejected))
+            raise optuna.TrialPruned(f"rejected: {rejected}") from None
+        n_params = spec.n_params(data.n_features, data.n_outputs, sequence_output=self._sequence_output)
+        seed = None if self.seed is None else self.seed + trial.number
+        trial.set_user_attr("depth", spec.depth)
+        trial.set_user_attr("widths", list(spec.widths))
+        trial.set_user_attr("n_params", n_params)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("bidirectional", spec.bidirectional)
+        trial.set_user_attr("residual", spec.residual)
+        for listener in self.listeners:
+            listener.on_trial_start(trial, spec)
+        with released_traces():
+            return self._train(
+                trial, lambda: self._build(spec, n_params), seed, lambda: spec.batch_size or self.batch_size
+            )
+
+    def _build(self, spec: ArchSpec, n_params: int) -> tuple[keras.Model, int]:
+        from stacksearch.model import build_stacked_lstm
+
+        model = build_stacked_lstm(spec, self.data)
+        if model.count_params() != n_params:
+            raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
+        return model, n_params
+
     def best_model_spec(self, params: dict[str, Any]) -> ArchSpec:
         """Rebuild the :class:`ArchSpec` of a finished trial from its parameters."""
-        return self.space.sample(optuna.trial.FixedTrial(params), self.data.n_features, self.data.n_outputs)
+        trial = optuna.trial.FixedTrial(params)
+        return self.space.sample(
+            trial, self.data.n_features, self.data.n_outputs, sequence_output=self._sequence_output
+        )
+
+
+class ModelObjective(_FitObjective):
+    """Optuna objective that trains your own Keras model with stacksearch's fit loop.
+
+    ``build(trial)`` returns a ``keras.Model`` that reads ``data.x_*`` and predicts the
+    task's targets (regression values; softmax class probabilities for classification,
+    per step for sequence labelling); usually it calls :func:`stacksearch.stack_layers`
+    once for a searched recurrent block. The model may come **uncompiled** (then it is
+    compiled as stacksearch's own: Adam at the trial's ``learning_rate`` parameter, which
+    ``stack_layers`` samples, else 1e-3; MSE or sparse categorical cross-entropy;
+    ``data.metric`` logged) or **compiled** (trained as compiled; it must log
+    ``data.metric``, e.g. ``metrics=["accuracy"]``, unless the metric is
+    ``cross_entropy``, the loss). The batch size is the trial's ``batch_size`` parameter
+    if the space searches one, else ``batch_size``.
+
+    Everything else is :class:`StackedLSTMObjective`'s: pruning, early stopping,
+    best-epoch restore, test scoring, ``checkpoints``, ``listeners`` (an
+    :class:`stacksearch.MLflowTracker` tracks the trials), ``multi_objective``, and the
+    user attributes the report reads. ``n_params`` is the whole model's
+    ``count_params()``; ``stack_params`` the searched block's. A ``TrialRejected`` or
+    ``optuna.TrialPruned`` raised by ``build`` (``stack_layers`` over budget) ends the
+    trial PRUNED.
+
+    Example:
+        >>> import keras, optuna, stacksearch as ss  # doctest: +SKIP
+        >>> space = ss.SearchSpace(depth=(1, 4), units=(16, 128), residual=(False, True))  # doctest: +SKIP
+        >>> def build(trial):  # doctest: +SKIP
+        ...     inputs = keras.Input((None, data.n_features))
+        ...     x = keras.layers.Conv1D(32, 5, padding="causal", activation="relu")(inputs)
+        ...     x = ss.stack_layers(trial, x, space)
+        ...     return keras.Model(inputs, keras.layers.Dense(data.n_outputs)(x))
+        >>> study = optuna.create_study(direction=data.direction)  # doctest: +SKIP
+        >>> study.optimize(ss.ModelObjective(build, data, epochs=20), n_trials=30)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        build: Callable[[optuna.Trial], keras.Model],
+        data: SequenceData,
+        *,
+        epochs: int = EPOCHS,
+        batch_size: int = BATCH_SIZE,
+        patience: int | None = PATIENCE,
+        seed: int | None = SEED,
+        prune: bool = True,
+        multi_objective: bool = False,
+        listeners: Sequence[TrialListener] = (),
+        verbose: int = 0,
+        checkpoints: Any = None,
+    ) -> None:
+        if not callable(build):
+            raise ConfigError(f"ModelObjective: build must be a function trial -> keras.Model, got {build!r}")
+        super().__init__(
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            patience=patience,
+            seed=seed,
+            prune=prune,
+            multi_objective=multi_objective,
+            listeners=listeners,
+            verbose=verbose,
+            checkpoints=checkpoints,
+        )
+        self.build = build
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        from stacksearch.model import active_backend, released_traces
+
+        trial.set_user_attr("backend", active_backend())
+        seed = self._trial_seed(trial)
+        with released_traces():
+            return self._train(trial, lambda: self._build(trial), seed, lambda: self._batch_size(trial))
+
+    def _batch_size(self, trial: optuna.Trial) -> int:
+        return int(trial.params.get("batch_size") or self.batch_size)
+
+    def _build(self, trial: optuna.Trial) -> tuple[keras.Model, int]:
+        from stacksearch.model import collected_stacks, compile_for, is_keras_model
+
+        with collected_stacks() as stacks:
+            try:
+                model = self.build(trial)
+            except TrialRejected as rejected:
+                trial.set_user_attr("reject_reason", str(rejected))
+                raise optuna.TrialPruned(f"rejected: {rejected}") from None
+        if not is_keras_model(model):
+            raise ConfigError(f"ModelObjective: build(trial) returned {type(model).__name__}, not a keras.Model")
+        if not model.compiled:
+            compile_for(model, self.data, float(trial.params.get("learning_rate", 1e-3)))
+        n_params = int(model.count_params())
+        trial.set_user_attr("n_params", n_params)
+        for listener in self.listeners:
+            listener.on_trial_start(trial, stacks[0] if stacks else ArchSpec(()))
+        return model, n_params
+
+    def _epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
+        from stacksearch.train import monitor_key
+
+        key = monitor_key(self.data.metric)
+        if key not in logs:
+            raise ConfigError(
+                f"ModelObjective: the compiled model logs no {key!r} (only {', '.join(sorted(logs))}); "
+                f"compile it with metrics=[{self.data.metric!r}] or return it uncompiled"
+            )
+        super()._epoch_end(trial, epoch, logs)

@@ -14,25 +14,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 
 from stacksearch.exceptions import ConfigError, TrialRejected
 
-__all__ = [
-    "SearchSpace",
-    "ArchSpec",
-    "rnn_layer_params",
-    "WIDTH_MODES",
-    "CELLS",
-    "check_feasible",
-    "depth_floors",
-    "DepthFloor",
-    "first_iso_target",
-]
+__all__ = ["SearchSpace", "ArchSpec", "rnn_layer_params", "solve_iso_widths", "WIDTH_MODES", "CELLS", "VARIANTS"]
 
 WIDTH_MODES = ("shared", "per_layer", "iso_params")
 CELLS = ("lstm", "gru")
+VARIANTS = ("bidirectional", "residual")
 ISO_TOLERANCE = 0.05
 
 
@@ -45,26 +37,74 @@ def rnn_layer_params(cell: str, n_inputs: int, units: int) -> int:
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """One stacked recurrent architecture: ``widths[i]`` units in layer ``i`` (bottom first)."""
+    """One stacked recurrent architecture: ``widths[i]`` units in layer ``i`` (bottom first).
+
+    ``bidirectional``: every layer reads both ways (``widths`` are units per direction, so
+    a layer outputs ``2 * width`` features). ``residual``: every layer that outputs a
+    sequence adds its input to its output, unchanged where the sizes match and through a
+    linear projection (a bias-free ``Dense``, ``inputs x outputs`` weights, counted) where
+    they differ; a last layer that returns one vector has no connection (sequence in,
+    vector out).
+
+    Example:
+        >>> ArchSpec((8, 8), bidirectional=True, residual=True).connections(2)
+        ('projection', None)
+        >>> ArchSpec((8, 8), residual=True).n_params(2, 1), ArchSpec((8, 8)).n_params(2, 1)
+        (921, 905)
+    """
 
     widths: tuple[int, ...]
     learning_rate: float = 1e-3
     cell: str = "lstm"
     dropout: float = 0.0
     batch_size: int | None = None
+    bidirectional: bool = False
+    residual: bool = False
 
     @property
     def depth(self) -> int:
         """Number of stacked recurrent layers."""
         return len(self.widths)
 
-    def n_params(self, n_features: int, n_outputs: int) -> int:
-        """Exact trainable weights of the model ``build_stacked_lstm`` makes from this spec."""
+    @property
+    def directions(self) -> int:
+        """2 for bidirectional layers, else 1."""
+        return 2 if self.bidirectional else 1
+
+    def connections(self, n_features: int, *, sequence_output: bool = False) -> tuple[str | None, ...]:
+        """Per layer: ``identity``, ``projection`` or None (no residual connection).
+
+        ``sequence_output``: the last layer returns a sequence (sequence labelling).
+        """
+        out: list[str | None] = []
+        n_in = n_features
+        for index, units in enumerate(self.widths):
+            returns_sequence = index < self.depth - 1 or sequence_output
+            if not self.residual or not returns_sequence:
+                out.append(None)
+            else:
+                out.append("identity" if n_in == self.directions * units else "projection")
+            n_in = self.directions * units
+        return tuple(out)
+
+    def stack_params(self, n_features: int, *, sequence_output: bool = False) -> int:
+        """Exact weights of the recurrent stack alone (layers and projections, no head)."""
         total, n_in = 0, n_features
-        for units in self.widths:
-            total += rnn_layer_params(self.cell, n_in, units)
-            n_in = units
-        return total + (n_in + 1) * n_outputs
+        links = self.connections(n_features, sequence_output=sequence_output)
+        for units, link in zip(self.widths, links):
+            n_out = self.directions * units
+            total += self.directions * rnn_layer_params(self.cell, n_in, units)
+            total += n_in * n_out if link == "projection" else 0
+            n_in = n_out
+        return total
+
+    def n_params(self, n_features: int, n_outputs: int, *, sequence_output: bool = False) -> int:
+        """Exact trainable weights of the model ``build_stacked_lstm`` makes from this spec.
+
+        ``n_outputs=0`` counts the stack alone; ``sequence_output`` only matters with ``residual``.
+        """
+        head = (self.directions * self.widths[-1] + 1) * n_outputs if self.widths else 0
+        return self.stack_params(n_features, sequence_output=sequence_output) + head
 
 
 def _range(name: str, value: Sequence[float] | None, *, integer: bool, low: float) -> tuple | None:
@@ -93,7 +133,13 @@ class SearchSpace:
     ``width_mode``: ``shared`` (one ``units`` for every layer), ``per_layer``
     (``units_0..units_{depth-1}``; use ``TPESampler(group=True)``) or ``iso_params``
     (sample ``target_params``; widths solved so every depth lands within 5% of it).
-    ``max_params`` rejects a trial before any model is built.
+    ``max_params`` rejects a trial before any model is built. ``bidirectional`` and
+    ``residual`` (see :class:`ArchSpec`): a bool fixes the variant for every trial, the
+    tuple ``(False, True)`` searches it (trial parameters of the same names).
+
+    Example:
+        >>> SearchSpace(bidirectional=(False, True)).bidirectional
+        (False, True)
     """
 
     depth: tuple[int, int] = (1, 3)
@@ -106,6 +152,8 @@ class SearchSpace:
     cell: tuple[str, ...] = ("lstm",)
     max_params: int | None = None
     units_log: bool = True
+    bidirectional: bool | tuple[bool, ...] = False
+    residual: bool | tuple[bool, ...] = False
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
@@ -130,51 +178,107 @@ class SearchSpace:
             set_("batch_size", sizes)
         if self.max_params is not None and self.max_params < 1:
             raise ConfigError(f"space.max_params: {self.max_params} must be positive")
+        for name in VARIANTS:
+            set_(name, _choices(name, getattr(self, name)))
 
-    def sample(self, trial: optuna.Trial, n_features: int, n_outputs: int) -> ArchSpec:
+    def sample(
+        self, trial: optuna.Trial, n_features: int, n_outputs: int, *, sequence_output: bool = False
+    ) -> ArchSpec:
         """Sample an :class:`ArchSpec` with the fixed parameter names; reject over budget.
 
-        Raises :class:`TrialRejected` (with the reason) when the spec exceeds ``max_params``
-        or no widths meet an ``iso_params`` budget within 5%.
+        ``n_outputs=0`` budgets the stack alone (no head); ``sequence_output``: the last
+        layer returns a sequence (it changes the count only with ``residual``). Raises
+        :class:`TrialRejected` (with the reason) when the spec exceeds ``max_params`` or no
+        widths meet an ``iso_params`` budget within 5%.
         """
         depth = trial.suggest_int("depth", *self.depth)
         cell = trial.suggest_categorical("cell", list(self.cell)) if len(self.cell) > 1 else self.cell[0]
+        bidirectional, residual = (self.variant(trial, name) for name in VARIANTS)
         if self.width_mode == "shared":
             widths = (trial.suggest_int("units", *self.units, log=self.units_log),) * depth
         elif self.width_mode == "per_layer":
             widths = tuple(trial.suggest_int(f"units_{i}", *self.units, log=self.units_log) for i in range(depth))
         else:
             target = trial.suggest_int("target_params", *self.target_params, log=True)
-            widths = solve_iso_widths(cell, depth, target, n_features, n_outputs)
+            widths = solve_iso_widths(
+                cell,
+                depth,
+                target,
+                n_features,
+                n_outputs,
+                bidirectional=bidirectional,
+                residual=residual,
+                sequence_output=sequence_output,
+            )
         learning_rate = trial.suggest_float("learning_rate", *self.learning_rate, log=True)
         dropout = trial.suggest_float("dropout", *self.dropout) if self.dropout else 0.0
         batch_size = trial.suggest_categorical("batch_size", list(self.batch_size)) if self.batch_size else None
-        spec = ArchSpec(tuple(widths), learning_rate, cell, dropout, batch_size)
-        n_params = spec.n_params(n_features, n_outputs)
+        spec = ArchSpec(tuple(widths), learning_rate, cell, dropout, batch_size, bidirectional, residual)
+        n_params = spec.n_params(n_features, n_outputs, sequence_output=sequence_output)
         if self.max_params is not None and n_params > self.max_params:
             raise TrialRejected(
                 f"{n_params} parameters exceed max_params={self.max_params} (depth {depth}, widths {list(widths)})"
             )
         return spec
 
+    def variant(self, trial: optuna.Trial, name: str) -> bool:
+        """``bidirectional`` or ``residual`` for this trial: its parameter when searched, else the fixed value."""
+        choices = getattr(self, name)
+        return bool(trial.suggest_categorical(name, list(choices))) if len(choices) > 1 else choices[0]
 
-def solve_iso_widths(cell: str, depth: int, target: int, n_features: int, n_outputs: int) -> tuple[int, ...]:
+    def variant_attrs(self, params: dict[str, Any]) -> dict[str, bool]:
+        """The ``bidirectional`` and ``residual`` user attributes of a trial with these parameters."""
+        return {name: bool(params.get(name, getattr(self, name)[0])) for name in VARIANTS}
+
+
+def _choices(name: str, value: Any) -> tuple[bool, ...]:
+    values = (value,) if isinstance(value, bool) else tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if not values or any(not isinstance(v, bool) for v in values) or len(set(values)) != len(values):
+        raise ConfigError(f"space.{name}: {value!r} is not true, false or [false, true]")
+    return values
+
+
+def solve_iso_widths(
+    cell: str,
+    depth: int,
+    target: int,
+    n_features: int,
+    n_outputs: int,
+    *,
+    bidirectional: bool = False,
+    residual: bool = False,
+    sequence_output: bool = False,
+) -> tuple[int, ...]:
     """Widths for ``depth`` layers whose parameter count is closest to ``target``.
 
     Solves the exact count for a shared width ``u``, then lets the top ``k`` layers take
-    ``u + 1`` to land closer. Raises :class:`TrialRejected` beyond 5% of the target.
+    ``u + 1`` to land closer (counting, with ``residual``, the projection where the width
+    steps up). Raises :class:`TrialRejected` beyond 5% of the target.
 
     Example:
         >>> w = solve_iso_widths("lstm", 3, 50_000, 2, 1)
         >>> abs(ArchSpec(w).n_params(2, 1) - 50_000) / 50_000 < 0.05
         True
     """
-    u_real = max(1.0, _shared_width(cell, depth, target, n_features, n_outputs))
+    u_real = max(
+        1.0,
+        shared_width(
+            cell,
+            depth,
+            target,
+            n_features,
+            n_outputs,
+            bidirectional=bidirectional,
+            residual=residual,
+            sequence_output=sequence_output,
+        ),
+    )
     best: tuple[float, tuple[int, ...]] | None = None
     for u in {max(1, math.floor(u_real)), max(1, math.ceil(u_real)), max(1, math.floor(u_real) - 1)}:
         for k in range(depth + 1):
             widths = (u,) * (depth - k) + (u + 1,) * k
-            err = abs(ArchSpec(widths, cell=cell).n_params(n_features, n_outputs) - target)
+            spec = ArchSpec(widths, cell=cell, bidirectional=bidirectional, residual=residual)
+            err = abs(spec.n_params(n_features, n_outputs, sequence_output=sequence_output) - target)
             if best is None or err < best[0]:
                 best = (err, widths)
     assert best is not None
@@ -186,141 +290,33 @@ def solve_iso_widths(cell: str, depth: int, target: int, n_features: int, n_outp
     return best[1]
 
 
-def _shared_width(cell: str, depth: int, target: float, n_features: int, n_outputs: int) -> float:
-    """The real width ``u`` at which ``depth`` layers of ``u`` units count ``target`` parameters."""
+def shared_width(
+    cell: str,
+    depth: int,
+    target: float,
+    n_features: int,
+    n_outputs: int,
+    *,
+    bidirectional: bool = False,
+    residual: bool = False,
+    sequence_output: bool = False,
+) -> float:
+    """The real width ``u`` at which ``depth`` layers of ``u`` units (per direction) count about ``target``.
+
+    Exact for plain stacks; with ``residual`` the bottom layer's projection is counted and
+    the exact count of the nearby integer widths decides (:func:`solve_iso_widths`).
+
+    Example:
+        >>> round(shared_width("lstm", 1, 14, 1, 1), 6)
+        1.0
+    """
     gates = 4 if cell == "lstm" else 3
     bias = 1 if cell == "lstm" else 2
-    # count(u) = a u^2 + b u + c for a shared width u
-    a = gates * (1 + 2 * (depth - 1))
-    b = gates * (n_features + bias) + gates * bias * (depth - 1) + n_outputs
+    dirs = 2 if bidirectional else 1
+    # count(u) = a u^2 + b u + c for a shared width u (bottom layer reads n_features, the rest dirs * u)
+    a = dirs * gates * (1 + (dirs + 1) * (depth - 1))
+    b = dirs * gates * (n_features + bias) + dirs * gates * bias * (depth - 1) + dirs * n_outputs
+    if residual and (depth > 1 or sequence_output):
+        b += n_features * dirs  # the bottom layer's projection
     c = n_outputs - target
     return (-b + math.sqrt(max(0.0, b * b - 4 * a * c))) / (2 * a)
-
-
-def first_iso_target(
-    cell: str, depth: int, low: int, n_features: int, n_outputs: int, high: int | None = None
-) -> tuple[int, tuple[int, ...]] | None:
-    """The smallest ``target_params >= low`` that :func:`solve_iso_widths` meets at ``depth``, and its widths.
-
-    None when it is above ``high``. Targets below the smallest model (widths of 1) are never
-    met, and between small models there are gaps wider than 5%.
-
-    Example:
-        >>> first_iso_target("lstm", 1, 5, 1, 1)  # one LSTM unit: 14 parameters
-        (14, (1,))
-        >>> first_iso_target("lstm", 1, 5, 1, 1, high=10) is None
-        True
-    """
-    start = max(1, math.floor(_shared_width(cell, depth, (1 - ISO_TOLERANCE) * low, n_features, n_outputs)) - 1)
-    for u in range(start, start + 100_000):
-        for k in range(depth):  # counts rise with u, and with k (the top k layers take u + 1)
-            count = ArchSpec((u,) * (depth - k) + (u + 1,) * k, cell=cell).n_params(n_features, n_outputs)
-            target = max(low, math.ceil(count / (1 + ISO_TOLERANCE)))
-            if high is not None and target > high:
-                return None
-            if abs(count - target) > ISO_TOLERANCE * target:
-                continue  # this count is below 95% of low
-            try:
-                return target, solve_iso_widths(cell, depth, target, n_features, n_outputs)
-            except TrialRejected:
-                continue
-    return None
-
-
-@dataclass(frozen=True)
-class DepthFloor:
-    """The smallest model trials at one depth build on data of a given shape.
-
-    ``spec`` is None when no ``iso_params`` target in range is met at this depth; ``out``
-    says why every trial at this depth is rejected (None when some are not).
-    """
-
-    depth: int
-    spec: ArchSpec | None
-    n_params: int | None
-    out: str | None
-
-
-def depth_floors(space: SearchSpace, n_features: int, n_outputs: int) -> list[DepthFloor]:
-    """Per searched depth, the smallest model any trial there builds, over every cell.
-
-    Widths at their minimum (``shared``, ``per_layer``), or the smallest ``target_params``
-    that is met (``iso_params``); a depth is out when that model is over ``max_params`` or,
-    for ``iso_params``, no target in range is met.
-    """
-    floors = []
-    for depth in range(space.depth[0], space.depth[1] + 1):
-        best: tuple[int, ArchSpec] | None = None
-        for cell in space.cell:
-            if space.width_mode == "iso_params":
-                found = first_iso_target(
-                    cell, depth, space.target_params[0], n_features, n_outputs, high=space.target_params[1]
-                )
-                if found is None:
-                    continue
-                widths = found[1]
-            else:
-                widths = (space.units[0],) * depth
-            spec = ArchSpec(widths, cell=cell)
-            count = spec.n_params(n_features, n_outputs)
-            if best is None or count < best[0]:
-                best = (count, spec)
-        if best is None:
-            lo, hi = space.target_params
-            floors.append(DepthFloor(depth, None, None, f"no target_params in [{lo}, {hi}] is met within 5%"))
-        elif space.max_params is not None and best[0] > space.max_params:
-            reason = f"its smallest model has {best[0]} parameters, over max_params={space.max_params}"
-            floors.append(DepthFloor(depth, best[1], best[0], reason))
-        else:
-            floors.append(DepthFloor(depth, best[1], best[0], None))
-    return floors
-
-
-def check_feasible(space: SearchSpace, n_features: int, n_outputs: int) -> dict[int, str]:
-    """Refuse a space in which every trial would be rejected on data of this shape.
-
-    Raises :class:`ConfigError` naming the key (``space.max_params`` or
-    ``space.target_params``) and the least value that lets a trial through. Returns the
-    depths that are out (every trial there is rejected) with the reason, for a warning.
-
-    Example:
-        >>> check_feasible(SearchSpace(depth=(1, 3), units=(8, 64), max_params=700), 2, 1)[2]
-        'its smallest model has 905 parameters, over max_params=700'
-        >>> check_feasible(SearchSpace(width_mode="iso_params", target_params=(5, 10)), 1, 1)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        stacksearch.exceptions.ConfigError: space.target_params: [5, 10] is out of reach ... at least 14
-    """
-    floors = depth_floors(space, n_features, n_outputs)
-    out = {f.depth: f.out for f in floors if f.out is not None}
-    if len(out) < len(floors):
-        return out  # type: ignore[return-value]
-    shape = f"{_plural(n_features, 'input feature')}, {_plural(n_outputs, 'output')}"
-    sized = [f for f in floors if f.n_params is not None]
-    if sized:  # every depth builds a model, but each is over max_params
-        floor = min(sized, key=lambda f: (f.n_params, f.depth))
-        spec = floor.spec
-        assert spec is not None
-        also = " (or lower space.target_params)" if space.width_mode == "iso_params" else ""
-        raise ConfigError(
-            f"space.max_params: {space.max_params} is below the smallest model this space builds on this "
-            f"data ({floor.n_params} parameters: depth {spec.depth}, widths {list(spec.widths)}, {spec.cell}; "
-            f"{shape}): raise it to at least {floor.n_params}{also}"
-        )
-    lo, hi = space.target_params
-    reachable = [
-        (found[0], depth, cell, found[1])
-        for depth in range(space.depth[0], space.depth[1] + 1)
-        for cell in space.cell
-        if (found := first_iso_target(cell, depth, lo, n_features, n_outputs)) is not None
-    ]
-    target, depth, cell, widths = min(reachable)
-    raise ConfigError(
-        f"space.target_params: [{lo}, {hi}] is out of reach on this data ({shape}): no model this space builds "
-        f"lands within 5% of it; the smallest target that works is {target} (depth {depth}, widths {list(widths)}, "
-        f"{cell}), so raise the max to at least {target}"
-    )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -21,9 +21,10 @@ from stacksearch import benchmarks
 from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError
+from stacksearch.feasible import check_feasible
 from stacksearch.host import WORKER_ENV, worker_label
 from stacksearch.sources import data_source
-from stacksearch.space import SearchSpace, check_feasible
+from stacksearch.space import SearchSpace
 from stacksearch.storage import mask_url, open_storage
 
 __all__ = [
@@ -191,7 +192,8 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
 
 def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -> optuna.Study:
     """Create or resume the study (checked against the file it was made from)."""
-    check_feasible(space, data.n_features, data.n_outputs)  # a space no trial can pass: refused, nothing stored
+    sequence_output = data.task == "sequence_labelling"
+    check_feasible(space, data.n_features, data.n_outputs, sequence_output=sequence_output)  # refused, nothing stored
     storage = open_storage(
         config.storage_url, heartbeat_interval=config.study.heartbeat_interval, grace_period=config.study.grace_period
     )

@@ -167,7 +167,7 @@ def trial_params(params: dict[str, Any], attrs: dict[str, Any], widths: Iterable
     if widths:
         out["depth"] = len(widths)
         out.update({f"units_{i}": int(w) for i, w in enumerate(widths)})
-    out.update({k: attrs[k] for k in ("width_mode", "backend", "seed") if k in attrs})
+    out.update({k: attrs[k] for k in ("width_mode", "backend", "seed", "bidirectional", "residual") if k in attrs})
     return {param_key(k): fmt(v) for k, v in out.items()}
 
 

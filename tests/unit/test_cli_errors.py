@@ -51,6 +51,11 @@ CASES = {
     "labels_out_of_range": lambda d: _data_study(
         d, _npz(d, y_train=np.arange(20) % 3, y_val=np.array([0, 1, 2, -1, 0, 1, 2, 0])), task="classification"
     ),
+    "bad_bidirectional": lambda d: GOOD.replace("space: {", "space: {bidirectional: sometimes, "),
+    "bad_residual": lambda d: GOOD.replace("space: {", "space: {residual: [true, true], "),
+    "grid_over_variants": lambda d: GOOD.replace("seed: 1}", "seed: 1, sampler: grid}").replace(
+        "space: {", "space: {residual: [false, true], "
+    ),
 }
 CULPRITS = {
     "malformed_yaml": "malformed YAML",
@@ -69,6 +74,9 @@ CULPRITS = {
     "max_params_below_smallest": "space.max_params: 50 is below the smallest model this space builds on this data "
     "(117 parameters: depth 1, widths [4], lstm; 2 input features, 1 output): "
     "raise it to at least 117",
+    "bad_bidirectional": "space.bidirectional: give true, false, or [false, true] to search both (got 'sometimes')",
+    "bad_residual": "space.residual: give true, false, or [false, true] to search both (got [True, True])",
+    "grid_over_variants": "study.sampler: grid search does not cover space.residual",
 }
 
 
@@ -90,7 +98,7 @@ def test_space_no_trial_can_pass_is_refused_before_any_worker_starts(workdir, ca
 
     from stacksearch.config import load_config
     from stacksearch.exceptions import ConfigError
-    from stacksearch.workers import run_workers
+    from stacksearch.search.pool import run_workers
 
     def no_worker(*args, **kwargs):
         raise AssertionError("a worker started")

@@ -134,7 +134,7 @@ def _count(widths, cell, shape):
 @pytest.mark.parametrize("cells", [("lstm",), ("gru",), ("lstm", "gru")])
 @pytest.mark.parametrize("mode", ["shared", "per_layer", "iso_params"])
 def test_max_params_below_the_smallest_model_is_refused_naming_the_least_that_works(mode, cells, shape):
-    from stacksearch.space import check_feasible
+    from stacksearch.feasible import check_feasible
 
     space = SearchSpace(
         depth=(2, 3), units=(4, 32), width_mode=mode, target_params=(2_000, 9_000), cell=cells, max_params=10
@@ -162,7 +162,7 @@ def _kwargs(space):
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("cells", [("lstm",), ("gru",), ("lstm", "gru")])
 def test_iso_targets_no_model_reaches_are_refused_naming_the_least_that_works(cells, shape):
-    from stacksearch.space import check_feasible
+    from stacksearch.feasible import check_feasible
 
     space = SearchSpace(depth=(1, 4), width_mode="iso_params", target_params=(5, 10), cell=cells)
     with pytest.raises(ConfigError, match=r"^space\.target_params: \[5, 10\] is out of reach") as info:
@@ -190,7 +190,7 @@ def test_the_depths_called_out_are_exactly_those_where_every_trial_is_rejected(s
     """Brute force on small spaces: every trial the sampler could propose, at every depth."""
     import itertools
 
-    from stacksearch.space import check_feasible
+    from stacksearch.feasible import check_feasible
 
     rng = np.random.default_rng(seed)
     for _ in range(20):  # about a third each: every depth passes, some are out, none passes
