@@ -90,7 +90,7 @@ def test_html_and_summary_carry_the_verdict_outcomes_and_figures(written: dict[s
     assert "12 completed, 1 pruned, 0 rejected, 1 failed, 0 running" in html
     assert "nan loss" in html
     assert summary.splitlines()[2].startswith("**Depth 2 wins: it beats depth 1 by more than the margin 0.0145 mse")
-    assert "in the search, depth 2 leads clear" not in summary.lower() or "retrained with fresh seeds" in summary
+    assert "In the search, depth 2 leads clear of every other depth; retrained with fresh seeds: depth 2 wins." in summary
     assert "![heatmap](heatmap.png)" in summary and "![confirmation](confirmation.png)" in summary
 
 
