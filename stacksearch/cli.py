@@ -182,17 +182,26 @@ def _write_report(study: Any, out: str | None, tracking_uri: str | None = None) 
         return
     console.print(f"report: {paths['html']}")
     if tracking_uri is not None:
+        import json
+
         from stacksearch.tracking import MLflowTracker
 
-        MLflowTracker(tracking_uri=tracking_uri).log_report(study, folder)
+        tracker = MLflowTracker(tracking_uri=tracking_uri)
+        tracker.log_report(study, folder)  # the whole folder: verdict.json goes with it
+        tracker.tag_verdict(study, json.loads(paths["verdict"].read_text(encoding="utf-8"))["call"])
 
 
 @command("report")
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the depth-versus-width report of a stored study."""
+    """Write the depth-versus-width report of a stored study; with ``--json``, print its verdict.json."""
     from stacksearch.report import report_for
 
     path = report_for(_storage_url(args), args.study, args.out)
+    if args.json:
+        sys.stdout.write((path.parent / "verdict.json").read_text(encoding="utf-8"))
+        sys.stdout.flush()
+        Console(stderr=True, highlight=False).print(f"report: {path}")
+        return 0
     console.print(f"report: {path}")
     return 0
 
@@ -388,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("study", metavar="STUDY", help="study name")
     report.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
     report.add_argument("--out", help="output folder (default reports/STUDY/)")
+    report.add_argument(
+        "--json", action="store_true", help="print the verdict (verdict.json) on stdout and nothing else there"
+    )
 
     confirm = sub.add_parser("confirm", help="retrain the best architecture of each top depth with several seeds")
     confirm.add_argument("study", metavar="STUDY", help="study name")

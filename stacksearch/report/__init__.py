@@ -2,8 +2,10 @@
 
 The analysis functions take an ``optuna.Study`` (or the :class:`StudyData` that
 :func:`collect` reads from one, to read a large study once) and return rows as frozen
-dataclasses. :func:`write_report` writes ``report.html`` (self-contained), ``depth_width.csv``,
-``summary.md`` and one PNG per figure; :func:`report_for` does it from a storage URL.
+dataclasses. :func:`study_answer` gives the call (``depth_wins``, ``equivalent``, ``inconclusive``
+or ``single_depth``) and :func:`answer_line` puts it in words. :func:`write_report` writes
+``report.html`` (self-contained), ``depth_width.csv``, ``summary.md``, ``verdict.json`` and one PNG
+per figure; :func:`report_for` does it from a storage URL.
 Nothing here imports Keras, TensorFlow or MLflow.
 
 Example:
@@ -20,10 +22,14 @@ Example:
 from __future__ import annotations
 
 from stacksearch.report.analysis import Analysis, analyse
+from stacksearch.report.answer import Answer, depth_answer
 from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.curves import LearningCurves, learning_curves
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import band_winners, iso_param_table, param_band, pareto_front, pareto_fronts
+from stacksearch.report.margin import Margin, default_margin
+from stacksearch.report.sequential import SequentialDesign, design_for, looks_for, more_seeds_needed
+from stacksearch.report.study_answer import NOT_CONFIRMED, StudyAnswer, answer_line, band_pairs, study_answer
 from stacksearch.report.tables import (
     DEPTH_WIDTH_COLUMNS,
     cost_table,
@@ -35,6 +41,8 @@ from stacksearch.report.tables import (
 )
 from stacksearch.report.trials import StudyData, collect
 from stacksearch.report.verdict import UNCONFIRMED, Verdict, verdict
+from stacksearch.report.verdict_json import verdict_json, verdict_record
+from stacksearch.report.width_answer import WidthAnswer, width_answer
 from stacksearch.report.writer import default_out_dir, open_study, report_for, write_report
 
 __all__ = [
@@ -67,4 +75,21 @@ __all__ = [
     "UNCONFIRMED",
     "confirmation_summary",
     "ConfirmationSummary",
+    "study_answer",
+    "StudyAnswer",
+    "answer_line",
+    "NOT_CONFIRMED",
+    "band_pairs",
+    "depth_answer",
+    "Answer",
+    "width_answer",
+    "WidthAnswer",
+    "default_margin",
+    "Margin",
+    "SequentialDesign",
+    "design_for",
+    "looks_for",
+    "more_seeds_needed",
+    "verdict_json",
+    "verdict_record",
 ]

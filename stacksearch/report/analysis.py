@@ -7,8 +7,8 @@ Example:
     >>> study.add_trial(optuna.trial.create_trial(params={"depth": 1, "units": 16}, value=0.4,
     ...     distributions={"depth": IntDistribution(1, 2), "units": IntDistribution(8, 64)}))
     >>> result = analyse(study)
-    >>> result.headline.best.number, result.verdict.call
-    (0, 'single depth')
+    >>> result.headline.best.number, result.verdict.call, result.answer.answer.call
+    (0, 'single depth', 'single_depth')
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from stacksearch.report.confirmation import ConfirmationSummary, confirmation_su
 from stacksearch.report.curves import LearningCurves, learning_curves
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import BandWinner, IsoBandRow, ParetoPoint, band_winners, iso_param_table, pareto_front
+from stacksearch.report.study_answer import StudyAnswer, study_answer
 from stacksearch.report.tables import (
     CostRow,
     DepthRow,
@@ -39,10 +40,15 @@ __all__ = ["Analysis", "analyse"]
 
 @dataclass(frozen=True)
 class Analysis:
-    """The report's numbers: one field per table, plus the study data they came from."""
+    """The report's numbers: one field per table, plus the study data they came from.
+
+    ``answer`` is the call (:class:`~stacksearch.report.study_answer.StudyAnswer`: the depth and
+    width answers, the margin, the notes, the budget); ``verdict`` the search's evidence beside it.
+    """
 
     data: StudyData
     headline: Headline
+    answer: StudyAnswer
     verdict: Verdict
     depth_width: list[DepthWidthRow]
     depths: list[DepthRow]
@@ -68,10 +74,12 @@ def analyse(study: StudyLike) -> Analysis:
     bands = iso_param_table(data)
     winners = band_winners(data, bands=bands)
     confirmation = confirmation_summary(data.confirmation, data.direction, data.metric) if data.confirmation else None
+    answer = study_answer(data, bands=bands, confirmation=confirmation)
     return Analysis(
         data=data,
         headline=head,
-        verdict=verdict(data, importances, depths=depths, winners=winners, confirmation=confirmation),
+        answer=answer,
+        verdict=verdict(data, importances, depths=depths, winners=winners, confirmation=confirmation, answer=answer),
         depth_width=depth_width_table(data),
         depths=depths,
         bands=bands,

@@ -5,9 +5,12 @@ The confirm command stores the study user attribute ``confirmation``::
     {"seeds": S, "results": [{"depth": d, "widths": [...], "trial": n,
                               "values": [v_seed1, ...]}, ...]}
 
-:func:`confirmation_summary` gives each result's mean and 95% Student-t interval, and a
-Welch t-test between the best depth and every other depth (each depth represented by its
-result with the best mean).
+and, where test data exists, optionally ``"test_values"`` beside ``"values"`` (the same seeds'
+test scores). A seed's value may be a list (a multi-objective study): its first objective is used.
+:func:`confirmation_summary` gives each result's mean and 95% Student-t interval, and a plain
+Welch t-test (against zero difference) between the best depth and every other depth (each depth
+represented by its result with the best mean). The report's call does not come from these tests
+but from :func:`stacksearch.report.answer.depth_answer` (a margin, Holm over every pair, TOST).
 
 Example:
     >>> summary = confirmation_summary(
@@ -42,7 +45,8 @@ class ConfirmRow:
 
     The interval is None below :data:`~stacksearch.report.stats.MIN_INTERVAL_POINTS` seeds; an
     end past the metric's range is moved onto it, flagged in ``clipped`` (low, high).
-    ``n_failed`` counts seeds whose score was missing or not finite.
+    ``n_failed`` counts seeds whose score was missing or not finite; ``test_values`` are the
+    finite test scores of the same seeds, when the confirmation stored them.
     """
 
     depth: int
@@ -54,6 +58,12 @@ class ConfirmRow:
     low: float | None
     high: float | None
     clipped: tuple[bool, bool] = (False, False)
+    test_values: tuple[float, ...] = ()
+
+    @property
+    def test_mean(self) -> float | None:
+        """Mean of :attr:`test_values`, or None when none was stored."""
+        return sum(self.test_values) / len(self.test_values) if self.test_values else None
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,8 @@ def confirmation_summary(
     """
     minimize = direction in ("minimize", StudyDirection.MINIMIZE)
     bounds = metric_bounds(metric) if metric else (None, None)
-    rows = tuple(_row(result, bounds) for result in confirmation.get("results", ()))
+    results = [r for r in confirmation.get("results", ()) if isinstance(r, Mapping) and _depth(r) is not None]
+    rows = tuple(_row(result, bounds) for result in results)
     sign = 1.0 if minimize else -1.0
     representative: dict[int, ConfirmRow] = {}
     for row in (r for r in rows if r.mean is not None):
@@ -114,10 +125,10 @@ def confirmation_summary(
 
 def _row(result: Mapping[str, Any], bounds: tuple[float | None, float | None]) -> ConfirmRow:
     raw = list(result.get("values", ()))
-    values = tuple(float(v) for v in raw if isinstance(v, (int, float)) and math.isfinite(v))
+    values = _finite_values(raw)
     mean, low, high, clipped = shown_interval(values, bounds)
     return ConfirmRow(
-        depth=int(result["depth"]),
+        depth=_depth(result),  # type: ignore[arg-type]
         widths=tuple(result.get("widths", ())),
         trial=result.get("trial"),
         values=values,
@@ -126,6 +137,22 @@ def _row(result: Mapping[str, Any], bounds: tuple[float | None, float | None]) -
         low=low,
         high=high,
         clipped=clipped,
+        test_values=_finite_values(result.get("test_values") or ()),
+    )
+
+
+def _depth(result: Mapping[str, Any]) -> int | None:
+    depth = result.get("depth")
+    return int(depth) if isinstance(depth, (int, float)) and not isinstance(depth, bool) else None
+
+
+def _finite_values(raw: Any) -> tuple[float, ...]:
+    """The finite scores of ``raw``, a seed's list of objectives giving its first."""
+    if not isinstance(raw, (list, tuple)):
+        return ()
+    firsts = (v[0] if isinstance(v, (list, tuple)) and v else v for v in raw)
+    return tuple(
+        float(v) for v in firsts if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     )
 
 

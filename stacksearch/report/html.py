@@ -51,14 +51,18 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         f"<title>{escape(h.study_name)}: depth versus width</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>{escape(h.study_name)}: how deep, how wide?</h1>",
+        '<div class="verdict">',
+        f'<p class="summary">{escape(a.answer.line)}</p>',
+        "<ul>",
+        *(f"<li>{escape(line)}</li>" for line in views.answer_lines(a)),
+        "</ul></div>",
         f'<p class="sub">stacksearch report; validation {escape(h.metric)}</p>',
         _table(views.headline_view(a), css="kv", header=False),
-        "<h2>Verdict</h2>",
-        '<div class="verdict">',
-        f'<p class="summary">{escape(a.verdict.sentence)}</p>',
+        "<h2>Evidence from the search</h2>",
+        f"<p>{escape(a.verdict.sentence)}</p>",
         "<ul>",
         *(f"<li>{escape(line)}</li>" for line in a.verdict.lines),
-        "</ul></div>",
+        "</ul>",
         "<h2>Depth &times; width</h2>",
         _figure(f, "heatmap", "Best score per depth and width; text: best, median, completed/finished trials."),
         _table(views.depth_width_view(a)),
@@ -70,6 +74,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         "<p>Best score per depth within factor-2 parameter bands (completed trials in brackets; "
         "* marks the band's winner when it holds two or more depths).</p>",
         _table(views.bands_view(a)),
+        _width_tests(a),
         "<h3>Pareto front (all depths)</h3>",
         _table(views.front_view(a)),
         "<h2>Importance: depth, width, learning rate</h2>",
@@ -97,15 +102,25 @@ def _confirmation(a: Analysis, figures: Mapping[str, bytes]) -> list[str]:
     if a.confirmation is None:
         return [
             f"<p>Not run: the verdict is {escape(a.verdict.confirmation)}. "
-            "<code>stacksearch confirm</code> retrains the best architecture of each depth with several "
-            "seeds and stores the results in the study.</p>"
+            "<code>stacksearch confirm</code> (or <code>stacksearch run</code> with confirm on) retrains the "
+            "best architecture of each depth with several seeds and stores the results in the study.</p>"
         ]
     return [
         _figure(figures, "confirmation", "Retrained architectures: seeds, mean and 95% interval."),
         _table(views.confirmation_view(a)),
         f'<p class="note">{escape(views.confirmation_caption(a))}</p>',
-        _table(views.welch_view(a)) if a.confirmation.tests else "",
+        *(["<h3>Tests of the answer</h3>", _table(views.tests_view(a))] if a.answer.answer.tests else []),
     ]
+
+
+def _width_tests(a: Analysis) -> str:
+    width = a.answer.width
+    if width is None or not width.tests:
+        return ""
+    return (
+        f"<p>Deeper versus wider over {width.bands} bands (the best of each band's deepest depth against its "
+        "shallowest):</p>" + _table(views.width_tests_view(a))
+    )
 
 
 def _dropped(a: Analysis) -> tuple[str, ...]:

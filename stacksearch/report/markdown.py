@@ -27,15 +27,18 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
     a = analysis
     parts = [
         f"# {a.headline.study_name}: depth versus width",
+        f"**{a.answer.line}**",
+        "\n".join(f"- {line}" for line in views.answer_lines(a)),
         _table(views.headline_view(a)),
-        "## Verdict",
-        f"**{a.verdict.sentence}**",
+        "## Evidence from the search",
+        a.verdict.sentence,
         "\n".join(f"- {line}" for line in a.verdict.lines),
         "## Per depth",
         _table(views.depths_view(a)),
         f"_{views.depths_caption(a)}_",
         "## Matched parameter counts (best score per depth; * = band winner)",
         _table(views.bands_view(a)),
+        _table(views.width_tests_view(a)) if a.answer.width is not None and a.answer.width.tests else "",
         "## Importance",
         _table(views.importance_view(a)),
         "## Cost",
@@ -46,7 +49,7 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
             "## Confirmation",
             _table(views.confirmation_view(a)),
             f"_{views.confirmation_caption(a)}_",
-            _table(views.welch_view(a)),
+            _table(views.tests_view(a)) if a.answer.answer.tests else "",
         ]
     parts += ["## Figures", "\n".join(f"![{name[:-4]}]({name})" for name in figure_files)]
     return "\n\n".join(p for p in parts if p) + "\n"

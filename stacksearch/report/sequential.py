@@ -22,13 +22,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from stacksearch.exceptions import ConfigError
 from stacksearch.report.answer import ALPHA, Answer
 from stacksearch.report.margin import check_alpha
 
-__all__ = ["SequentialDesign", "more_seeds_needed", "look_alpha", "DEFAULT_LOOKS"]
+__all__ = ["SequentialDesign", "more_seeds_needed", "look_alpha", "design_for", "looks_for", "DEFAULT_LOOKS"]
 
 DEFAULT_LOOKS = 3
 
@@ -128,3 +130,43 @@ def more_seeds_needed(
         ('depth_wins', {})
     """
     return SequentialDesign(initial, max_seeds, looks, answer.alpha).next_seeds(answer)
+
+
+def design_for(confirm: Mapping[str, Any] | None) -> SequentialDesign | None:
+    """The sequential design that a study's ``confirm`` settings plan, or None for a single look.
+
+    ``confirm`` is the study user attribute (``seeds``, ``max_seeds``, optionally ``looks`` and
+    ``alpha``): seeds are added only when ``max_seeds`` exceeds ``seeds``; ``looks`` defaults to
+    :data:`DEFAULT_LOOKS`. The run that adds seeds and the report that reads them both use this,
+    so the report tests at the level the run spent.
+
+    Example:
+        >>> design_for({"top": 3, "seeds": 3, "max_seeds": 6}).schedule
+        (3, 4, 6)
+        >>> design_for({"top": 3, "seeds": 3}) is None, design_for(None) is None
+        (True, True)
+    """
+    if not confirm or confirm.get("max_seeds") is None:
+        return None
+    initial = _whole("seeds", confirm.get("seeds", 3), 2)
+    max_seeds = _whole("max_seeds", confirm["max_seeds"], 1)
+    if max_seeds <= initial:
+        return None
+    alpha = confirm.get("alpha")
+    return SequentialDesign(
+        initial,
+        max_seeds,
+        confirm.get("looks", DEFAULT_LOOKS),
+        ALPHA if alpha is None else check_alpha(alpha, "confirm.alpha"),
+    )
+
+
+def looks_for(confirm: Mapping[str, Any] | None) -> int:
+    """The looks to correct the confirmation's tests for: those of :func:`design_for`, else 1.
+
+    Example:
+        >>> looks_for({"seeds": 3, "max_seeds": 9}), looks_for({"seeds": 3})
+        (3, 1)
+    """
+    design = design_for(confirm)
+    return 1 if design is None else design.looks

@@ -69,7 +69,11 @@ class TrialRecord:
 
 @dataclass(frozen=True)
 class StudyData:
-    """A study read once: its records plus the metric, direction, baseline and reference."""
+    """A study read once: its records plus the metric, direction, baseline and reference.
+
+    ``confirm`` (the confirmation's settings: ``top``, ``seeds``, ``max_seeds``, ``margin``, ``alpha``)
+    and ``budget`` (planned and spent) are the study user attributes of those names, when set.
+    """
 
     study_name: str
     metric: str
@@ -80,6 +84,8 @@ class StudyData:
     benchmark: str | None
     confirmation: Mapping[str, Any] | None
     trials: tuple[TrialRecord, ...]
+    confirm: Mapping[str, Any] | None = None
+    budget: Mapping[str, Any] | None = None
 
     @property
     def minimize(self) -> bool:
@@ -139,8 +145,10 @@ def collect(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) ->
         baseline=_finite(baseline),
         reference=reference if isinstance(reference, Mapping) else None,
         benchmark=str(bench["name"]) if bench.get("name") else None,
-        confirmation=attrs.get("confirmation") if isinstance(attrs.get("confirmation"), Mapping) else None,
+        confirmation=_with_depths(_mapping(attrs.get("confirmation")), records),
         trials=records,
+        confirm=_mapping(attrs.get("confirm")),
+        budget=_mapping(attrs.get("budget")),
     )
 
 
@@ -197,6 +205,25 @@ def _test_value(attrs: Mapping[str, Any], metric: str) -> float | None:
         return _finite(attrs[f"test_{metric}"])
     tests = [k for k in attrs if k.startswith("test_")]
     return _finite(attrs[tests[0]]) if metric == "value" and len(tests) == 1 else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def _with_depths(confirmation: Mapping[str, Any] | None, records: Sequence[TrialRecord]) -> Mapping[str, Any] | None:
+    """``confirmation`` with each result's missing ``depth`` read from its search trial (a depth parameter only)."""
+    results = confirmation.get("results") if confirmation else None
+    if confirmation is None or not isinstance(results, list):
+        return confirmation
+    if all(not isinstance(r, Mapping) or r.get("depth") is not None for r in results):
+        return confirmation
+    depths: dict[Any, int | None] = {r.number: r.depth for r in records}
+    filled = [
+        {**r, "depth": depths.get(r.get("trial"))} if isinstance(r, Mapping) and r.get("depth") is None else r
+        for r in results
+    ]
+    return {**confirmation, "results": filled}
 
 
 def _finite(value: Any) -> float | None:

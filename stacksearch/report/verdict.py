@@ -1,17 +1,20 @@
-"""The verdict: what the numbers say about depth versus width, and what they cannot say.
+"""The verdict's supporting evidence: what the search says about depth versus width, and what it cannot.
 
-Rules, in order:
+The call itself is the study's answer (:mod:`~stacksearch.report.study_answer`: ``depth_wins``,
+``equivalent``, ``inconclusive`` or ``single_depth``, from the retrained seeds); this module gives
+the evidence of the search beside it, one seed per configuration, and never names a winner:
 
-- a depth is called only when every searched depth has at least ``min_trials`` completed
-  trials ("too thin" otherwise), and the leader's interval over its best trials (see
-  :class:`~stacksearch.report.tables.DepthRow`) overlaps no other depth's ("overlap");
-- matched parameter counts: which depth wins each factor-2 band that holds two depths,
-  and a warning when the overall winner is not the depth that wins the most bands;
+- the search's depth comparison: a depth "leads clear" of the others only when every searched depth
+  has at least ``min_trials`` completed trials ("too thin" otherwise), and the leader's interval over
+  its best trials (see :class:`~stacksearch.report.tables.DepthRow`) overlaps no other depth's
+  ("overlap");
+- matched parameter counts: which depth wins each factor-2 band that holds two depths, and a
+  warning when the search's clear leader is not the depth that wins the most bands;
 - importances: PED-ANOVA's ranking, checked against fANOVA's; "indicative only" below
   :data:`MIN_IMPORTANCE_TRIALS` scored trials (PED-ANOVA wants 5 trials in its top 10%);
-- without the confirmation step's seeds the verdict is "unconfirmed (one seed per
-  configuration)"; with them, "confirmed" needs the best depth to beat every other depth in
-  Welch's test at p < 0.05.
+- the confirmation state, from the answer: :data:`UNCONFIRMED` without retrained seeds,
+  ``"confirmed"`` when the answer is decided (``depth_wins`` or ``equivalent``), ``"not confirmed"``
+  otherwise.
 
 Example:
     >>> import optuna
@@ -20,8 +23,8 @@ Example:
     >>> study.add_trial(optuna.trial.create_trial(params={"depth": 1}, value=0.3,
     ...     distributions={"depth": IntDistribution(1, 2)}))
     >>> v = verdict(study)
-    >>> v.call, v.confirmation
-    ('single depth', 'unconfirmed (one seed per configuration)')
+    >>> v.call, v.confirmation, v.answer.answer.call
+    ('single depth', 'unconfirmed (one seed per configuration)', 'single_depth')
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
+from stacksearch.report.confirmation import ConfirmationSummary
 from stacksearch.report.fmt import architecture, interval, number
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import BandWinner, band_winners
+from stacksearch.report.study_answer import StudyAnswer, study_answer
 from stacksearch.report.tables import DepthRow, depth_summary
 from stacksearch.report.trials import StudyData, StudyLike, as_data
 from stacksearch.states import ENDED
@@ -48,30 +52,40 @@ UNCONFIRMED = "unconfirmed (one seed per configuration)"
 
 @dataclass(frozen=True)
 class Verdict:
-    """The verdict in words and in fields.
+    """The search's evidence in words and in fields, with the study's answer it supports.
 
-    ``call``: ``"winner"`` (then ``winner`` is the depth), ``"overlap"``, ``"too thin"`` or
-    ``"single depth"``. ``leader`` is the depth with the best mean over its top trials,
-    whatever the call. ``confirmation``: ``"confirmed"``, ``"not confirmed"`` or
-    :data:`UNCONFIRMED`. ``lines`` are the sentences of the report, most important first.
+    ``call`` (the search's comparison, not the answer): ``"clear lead"``, ``"overlap"``,
+    ``"too thin"``, ``"single depth"`` or ``"no depth"`` (no completed trial records one). ``leader``
+    is the depth with the best mean over its top trials, whatever the call. ``confirmation``:
+    ``"confirmed"``, ``"not confirmed"`` or :data:`UNCONFIRMED` (see the module docstring). ``lines``
+    are the sentences of the report's evidence, most important first; ``answer`` the
+    :class:`StudyAnswer` (its line is the headline).
     """
 
     call: str
-    winner: int | None
     leader: int | None
     confirmation: str
     lines: tuple[str, ...]
+    answer: StudyAnswer
 
     @property
     def summary(self) -> str:
-        """One line: the depth call and its confirmation state."""
+        """One line: what the search shows, then what the retrained seeds say (or that there are none)."""
         calls = {
-            "winner": f"depth {self.winner} wins",
-            "overlap": f"no clear winner (depth {self.leader} leads within overlapping intervals)",
-            "too thin": "too few trials per depth to call",
+            "clear lead": f"in the search, depth {self.leader} leads clear of every other depth",
+            "overlap": f"in the search, no depth is clear of the others (depth {self.leader} leads within "
+            "overlapping intervals)",
+            "too thin": "in the search, too few trials per depth to compare them",
             "single depth": f"only depth {self.leader} was searched",
+            "no depth": "no trial records a depth",
         }
-        return f"{calls[self.call]}; {self.confirmation}"
+        answer = self.answer.answer
+        if self.confirmation == UNCONFIRMED:
+            after = UNCONFIRMED
+        else:
+            said = f"depth {answer.winner} wins" if answer.call == "depth_wins" else answer.call.replace("_", " ")
+            after = f"retrained with fresh seeds: {said}"
+        return f"{calls[self.call]}; {after}"
 
     @property
     def sentence(self) -> str:
@@ -87,27 +101,32 @@ def verdict(
     depths: Sequence[DepthRow] | None = None,
     winners: Sequence[BandWinner] | None = None,
     confirmation: ConfirmationSummary | None = None,
+    answer: StudyAnswer | None = None,
 ) -> Verdict:
-    """Write the verdict from the study's numbers.
+    """Write the verdict's evidence from the study's numbers.
 
     The tables it reads are computed here unless given (as :func:`~stacksearch.report.analyse`
     gives them, built once for the whole report): ``importances``
     (:func:`param_importances`), ``depths`` (:func:`depth_summary` with ``top_k`` =
-    :data:`TOP_K`), ``winners`` (:func:`band_winners`) and ``confirmation``
-    (:func:`confirmation_summary` of the study's confirmation results).
+    :data:`TOP_K`), ``winners`` (:func:`band_winners`), ``confirmation``
+    (:func:`confirmation_summary` of the study's confirmation results) and ``answer``
+    (:func:`~stacksearch.report.study_answer.study_answer`).
     """
     data = as_data(study)
     rows = list(depths) if depths is not None else depth_summary(data, top_k=TOP_K)
     if winners is None:
         winners = band_winners(data)
-    if confirmation is None and data.confirmation is not None:
-        confirmation = confirmation_summary(data.confirmation, data.direction, data.metric)
-    call, winner, leader, depth_line = _depth_call(data, rows, min_trials)
-    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows), _band_line(winners, winner)]
+    if answer is None:
+        answer = study_answer(data, confirmation=confirmation)
+    call, leader, depth_line = _depth_call(data, rows, min_trials)
+    lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows)]
+    lines.append(_band_line(winners, leader if call == "clear lead" else None))
     lines += _importance_lines(importances if importances is not None else param_importances(data))
-    state, confirm_lines = _confirmation(data, confirmation, leader)
-    lines += confirm_lines
-    return Verdict(call, winner, leader, state, tuple(line for line in lines if line))
+    if not data.confirmation:
+        state = UNCONFIRMED
+    else:
+        state = "confirmed" if answer.answer.decided else "not confirmed"
+    return Verdict(call, leader, state, tuple(line for line in lines if line), answer)
 
 
 def _baseline_line(data: StudyData) -> str:
@@ -128,24 +147,23 @@ def _baseline_line(data: StudyData) -> str:
     )
 
 
-def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple[str, int | None, int | None, str]:
+def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple[str, int | None, str]:
     if not rows:
-        return "too thin", None, None, "No completed trial has a known depth."
+        return "no depth", None, "No completed trial has a known depth."
     sign = 1.0 if data.minimize else -1.0
     ranked = sorted(rows, key=lambda r: (sign * r.top_mean, r.depth))  # type: ignore[operator]
     lead = ranked[0]
     if len(rows) == 1:
-        return "single depth", None, lead.depth, f"Only depth {lead.depth} was searched: depths cannot be compared."
+        return "single depth", lead.depth, f"Only depth {lead.depth} was searched: depths cannot be compared."
     thin = [r for r in rows if r.n_complete < min_trials]
     if thin:
         listed = ", ".join(f"depth {r.depth} ({r.n_complete})" for r in thin)
         return (
             "too thin",
-            None,
             lead.depth,
             (
-                f"Too few trials to call a depth: {listed} completed fewer than {min_trials} trials; "
-                f"depth {lead.depth} leads for now."
+                f"Too few search trials to compare depths: {listed} completed fewer than {min_trials} trials; "
+                f"depth {lead.depth} leads the search for now."
             ),
         )
     lead_interval = interval(lead.top_low, lead.top_high, lead.top_clipped)
@@ -155,19 +173,21 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
         others = ", ".join(f"depth {r.depth} {interval(r.top_low, r.top_high, r.top_clipped)}" for r in overlapping)
         return (
             "overlap",
-            None,
             lead.depth,
-            (f"No clear winner: {lead_text} leads, but its 95% interval overlaps {others}."),
+            (
+                f"No depth is clear of the others in the search: {lead_text} leads, "
+                f"but its 95% interval overlaps {others}."
+            ),
         )
     second = ranked[1]
     return (
-        "winner",
-        lead.depth,
+        "clear lead",
         lead.depth,
         (
-            f"Depth {lead.depth} wins: {lead_text} is clear of every other depth; the runner-up, "
+            f"In the search, {lead_text} leads clear of every other depth; the runner-up, "
             f"depth {second.depth}, reaches {number(second.top_mean)} "
-            f"{interval(second.top_low, second.top_high, second.top_clipped)}."
+            f"{interval(second.top_low, second.top_high, second.top_clipped)}. A spread over configurations "
+            "with one seed each: the retrained seeds decide."
         ),
     )
 
@@ -187,14 +207,16 @@ def _overlap(a: DepthRow, b: DepthRow) -> bool:
     return a.top_low <= b.top_high and b.top_low <= a.top_high  # type: ignore[operator]
 
 
-def _band_line(winners: Sequence[BandWinner], winner: int | None) -> str:
+def _band_line(winners: Sequence[BandWinner], leader: int | None) -> str:
     if not winners:
         return "No factor-2 parameter band holds two depths, so depths cannot be compared at matched parameter counts."
     wins = Counter(w.depth for w in winners)
     tally = ", ".join(f"depth {d} wins {n}" for d, n in sorted(wins.items(), key=lambda kv: (-kv[1], kv[0])))
     line = f"At matched parameter counts ({len(winners)} factor-2 bands hold two or more depths): {tally}."
-    if winner is not None and wins[winner] < max(wins.values()):
-        line += f" Depth {winner} wins overall but not the most bands: its lead may come from size, not depth."
+    if leader is not None and wins[leader] < max(wins.values()):
+        line += (
+            f" Depth {leader} leads the search overall but not the most bands: its lead may come from size, not depth."
+        )
     return line
 
 
@@ -227,29 +249,3 @@ def _agreement(result: Importances) -> str:
         first, second = ("depth", "width") if ped_depth else ("width", "depth")
         return f"Both evaluators rank {first} above {second}."
     return "The evaluators disagree on depth versus width: treat their order as unresolved."
-
-
-def _confirmation(data: StudyData, summary: ConfirmationSummary | None, leader: int | None) -> tuple[str, list[str]]:
-    if summary is None:
-        return UNCONFIRMED, [
-            f"Verdict {UNCONFIRMED}: retrain the best architecture of each depth with several seeds "
-            "(stacksearch confirm) before relying on it."
-        ]
-    state = "confirmed" if summary.confirmed else "not confirmed"
-    return state, [_confirmation_line(summary, leader, data.metric)]
-
-
-def _confirmation_line(summary: ConfirmationSummary, leader: int | None, metric: str) -> str:
-    if summary.best_depth is None or not summary.tests:
-        return f"Not confirmed: the {summary.seeds}-seed retraining holds fewer than two depths with scores."
-    tests = "; ".join(
-        f"vs depth {t.other_depth}: {number(t.difference)} {metric}, Welch p = {number(t.p_value, 2)}"
-        for t in summary.tests
-    )
-    moved = "" if summary.best_depth == leader else f" (the search favoured depth {leader})"
-    if summary.confirmed:
-        return f"Confirmed with {summary.seeds} seeds: depth {summary.best_depth} has the best mean{moved}; {tests}."
-    return (
-        f"Not confirmed with {summary.seeds} seeds: depth {summary.best_depth} has the best mean{moved}, "
-        f"but not significantly better than every other depth at p < 0.05 ({tests})."
-    )

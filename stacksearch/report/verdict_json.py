@@ -3,8 +3,12 @@
 Fields: ``call``, ``winner``, ``compared_depths``, ``margin``, ``alpha``, ``depths`` (per depth its
 ``seeds``, ``mean``, ``interval``, with the ``scores`` and the ``dropped`` count), ``tests`` (with
 p-values), ``reason``, ``next_step``, ``width_call`` (the matched-parameter answer, an object with
-its own ``call``, or null) and ``budget`` (planned and spent, as given). Every value is plain JSON:
-no NaN or infinity (null instead), lists for tuples.
+its own ``call``, or null) and ``budget`` (planned and spent, as given, or null). Every value is plain
+JSON: no NaN or infinity (null instead), lists for tuples. :func:`verdict_record` makes the file's
+object from a study's :class:`~stacksearch.report.study_answer.StudyAnswer`, adding ``metric``,
+``direction``, ``margin_rule``, ``looks``, ``cheapest``, ``notes`` and, per depth, the retrained
+architecture's search ``trial``, ``widths`` and ``n_params`` (and ``test_mean`` / ``test_scores``
+where the confirmation stored test scores).
 
 Example:
     >>> import json
@@ -24,9 +28,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from stacksearch.report.answer import Answer, TestResult
+from stacksearch.report.study_answer import StudyAnswer
 from stacksearch.report.width_answer import WidthAnswer
 
-__all__ = ["verdict_json", "json_safe", "FIELDS"]
+__all__ = ["verdict_json", "verdict_record", "json_safe", "FIELDS"]
 
 FIELDS = (
     "call",
@@ -43,11 +48,11 @@ FIELDS = (
 )
 
 
-def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str, Any]) -> dict[str, Any]:
+def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str, Any] | None) -> dict[str, Any]:
     """The ``verdict.json`` object of ``answer``, the width answer (or None) and the ``budget`` record.
 
     ``budget`` is passed through (made JSON-safe): ``{"planned": {...}, "spent": {...}}``, e.g. from
-    :func:`stacksearch.search.plan.budget_record`.
+    :func:`stacksearch.search.plan.budget_record`; None (no budget) stays null.
 
     Example:
         >>> from stacksearch.report.answer import depth_answer
@@ -76,8 +81,40 @@ def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str,
         "reason": answer.reason,
         "next_step": answer.next_step,
         "width_call": None if width is None else _width(width),
-        "budget": dict(budget),
+        "budget": None if budget is None else dict(budget),
     }
+    return json_safe(record)
+
+
+def verdict_record(result: StudyAnswer) -> dict[str, Any]:
+    """The whole ``verdict.json`` of a study: :func:`verdict_json` plus what the report says beside it.
+
+    Example:
+        >>> import optuna
+        >>> from stacksearch.report.study_answer import study_answer
+        >>> study = optuna.create_study()
+        >>> study.add_trial(optuna.trial.create_trial(value=0.3, user_attrs={"depth": 1, "n_params": 900}))
+        >>> study.add_trial(optuna.trial.create_trial(value=0.2, user_attrs={"depth": 2, "n_params": 800}))
+        >>> v = verdict_record(study_answer(study))
+        >>> v["call"], v["compared_depths"], v["depths"][0]["seeds"], v["budget"], v["next_step"][:23]
+        ('inconclusive', [1, 2], 0, None, 'run stacksearch confirm')
+    """
+    record = verdict_json(result.answer, result.width, result.budget)
+    for entry in record["depths"]:
+        row = result.retrained.get(entry["depth"])
+        if row is None:
+            continue
+        entry.update(trial=row.trial, widths=list(row.widths), n_params=result.n_params.get(entry["depth"]))
+        if row.test_values:
+            entry.update(test_mean=row.test_mean, test_scores=list(row.test_values))
+    record.update(
+        metric=result.metric,
+        direction=result.answer.direction,
+        margin_rule=result.margin.rule,
+        looks=result.answer.looks,
+        cheapest=result.cheapest,
+        notes=list(result.notes),
+    )
     return json_safe(record)
 
 

@@ -16,10 +16,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from stacksearch.metrics import metric_bounds
 from stacksearch.report.analysis import Analysis
+from stacksearch.report.answer import TestResult
 from stacksearch.report.fmt import architecture, duration, interval, number
 from stacksearch.report.stats import MIN_INTERVAL_POINTS
+from stacksearch.report.study_answer import WIDTH_WORDS
 
 __all__ = [
     "View",
@@ -34,7 +39,9 @@ __all__ = [
     "reasons_view",
     "confirmation_view",
     "confirmation_caption",
-    "welch_view",
+    "answer_lines",
+    "tests_view",
+    "width_tests_view",
 ]
 
 View = tuple[list[str], list[list[str]]]
@@ -63,6 +70,8 @@ def headline_view(a: Analysis) -> View:
         ],
         ["compute", f"{duration(h.train_seconds)} training in total, {duration(h.wall_seconds)} wall clock"],
     ]
+    if a.answer.budget is not None:
+        rows.append(["budget", _budget(a.answer.budget)])
     if h.multi_objective:
         rows.append(["objectives", f"{h.metric} and parameter count: the best {h.metric} on the Pareto front is shown"])
     return ["", ""], rows
@@ -229,7 +238,9 @@ def reasons_view(a: Analysis) -> View:
 
 
 def confirmation_view(a: Analysis) -> View:
-    """Each retrained architecture's seeds, mean and 95% interval."""
+    """Each retrained architecture's seeds, mean and 95% interval (and test mean, where stored)."""
+    rows_ = a.confirmation.rows if a.confirmation else ()
+    tested = any(r.test_values for r in rows_)
     rows = [
         [
             str(r.depth),
@@ -239,25 +250,99 @@ def confirmation_view(a: Analysis) -> View:
             str(r.n_failed),
             number(r.mean),
             interval(r.low, r.high, r.clipped),
+            *([number(r.test_mean)] if tested else []),
         ]
-        for r in (a.confirmation.rows if a.confirmation else ())
+        for r in rows_
     ]
-    return ["depth", "architecture", "search trial", "seeds", "failed seeds", "mean", "95% interval"], rows
+    headers = ["depth", "architecture", "search trial", "seeds", "failed seeds", "mean", "95% interval"]
+    return headers + (["test mean"] if tested else []), rows
 
 
-def welch_view(a: Analysis) -> View:
-    """Welch tests of the best retrained depth against each other depth."""
+def answer_lines(a: Analysis) -> list[str]:
+    """The sentences under the call: why, the margin, the looks, the width answer and the notes."""
+    s, ans = a.answer, a.answer.answer
+    unit = "" if s.metric == "value" else f" {s.metric}"
+    lines = []
+    if ans.decided:
+        lines.append(f"Why: {ans.reason}")
+    if len(ans.compared_depths) > 1:
+        lines.append(f"Practical margin: {number(ans.margin)}{unit}, {s.margin.rule}.")
+    seen = [d for d in ans.depths if d.seeds]
+    if seen:
+        cells = "; ".join(f"depth {d.depth} {number(d.mean)} {interval(d.low, d.high)} ({d.seeds} seeds)" for d in seen)
+        lines.append(f"Retrained, mean and {100 * (1 - ans.alpha):g}% interval: {cells}.")
+    if ans.looks > 1:
+        lines.append(
+            f"Sequential design: {ans.looks} looks planned, each tested at alpha / {ans.looks} = "
+            f"{number(ans.alpha / ans.looks)} (adjusted p-values are multiplied by {ans.looks})."
+        )
+    if s.width is not None:
+        w = s.width
+        step = f" To settle it: {w.next_step}." if w.next_step else ""
+        lines.append(f"Deeper or wider at matched parameter counts: {WIDTH_WORDS[w.call]}. {w.reason}{step}")
+    return lines + list(s.notes)
+
+
+def tests_view(a: Analysis) -> View:
+    """The depth answer's tests: superiority over every ordered pair (Holm) and TOST for every pair."""
+    ans = a.answer.answer
+    margin = number(ans.margin)
+    names = {"superiority": f"beats by more than {margin}", "equivalence": f"within ±{margin}"}
     rows = [
-        [
-            f"{t.best_depth} vs {t.other_depth}",
-            number(t.difference),
-            number(t.statistic, 3),
-            number(t.p_value, 3),
-            "yes" if t.significant else "no",
-        ]
-        for t in (a.confirmation.tests if a.confirmation else ())
+        [f"{t.depths[0]} vs {t.depths[1]}", names.get(t.name, t.name), *_test_cells(t, ans.alpha)] for t in ans.tests
     ]
-    return ["depths", "difference of means", "t", "p", "p < 0.05"], rows
+    return ["depths", "test", "difference", "t", "p", "adjusted p", "adjusted for", f"p < {number(ans.alpha)}"], rows
+
+
+def width_tests_view(a: Analysis) -> View:
+    """The width answer's tests over the bands' improvements (deeper minus wider, in the direction's sense)."""
+    w = a.answer.width
+    if w is None:
+        return [], []
+    margin = number(w.margin)
+    names = {
+        "deeper": f"deeper better by more than {margin}",
+        "wider": f"wider better by more than {margin}",
+        "equivalence": f"within ±{margin}",
+    }
+    rows = [[names.get(t.name, t.name), *_test_cells(t, w.alpha)] for t in w.tests]
+    return ["test", "difference", "t", "p", "adjusted p", "adjusted for", f"p < {number(w.alpha)}"], rows
+
+
+def _test_cells(t: TestResult, alpha: float) -> list[str]:
+    return [
+        number(t.difference),
+        number(t.statistic, 3),
+        number(t.p_value, 3),
+        number(t.adjusted_p, 3),
+        t.adjustment,
+        "yes" if t.adjusted_p < alpha else "no",
+    ]
+
+
+def _budget(budget: Mapping[str, Any]) -> str:
+    planned: Mapping[str, Any] = budget["planned"] if isinstance(budget.get("planned"), Mapping) else {}
+    spent: Mapping[str, Any] = budget["spent"] if isinstance(budget.get("spent"), Mapping) else {}
+    epochs = planned.get("kind") == "epochs"
+
+    def amount(value: Any) -> str:
+        if not isinstance(value, (int, float)):
+            return "-"
+        return f"{number(value)} epochs" if epochs else duration(value)
+
+    parts = []
+    if planned:
+        parts.append(
+            f"{planned.get('budget', '-')} planned: search {amount(planned.get('search'))}, "
+            f"confirmation {amount(planned.get('confirmation'))}"
+        )
+    if spent:
+        seconds, trained = spent.get("seconds"), spent.get("epochs")
+        parts.append(
+            f"spent {duration(seconds) if isinstance(seconds, (int, float)) else '-'}"
+            + (f", {number(trained)} epochs" if isinstance(trained, (int, float)) else "")
+        )
+    return "; ".join(parts) or "-"
 
 
 def _trial(number_: int | None) -> str:

@@ -6,13 +6,14 @@ Example:
     >>> study.add_trial(optuna.trial.create_trial(value=0.2, user_attrs={"depth": 1, "widths": [8], "n_params": 400}))
     >>> with tempfile.TemporaryDirectory() as out:
     ...     files = write_report(study, out)
-    >>> files["html"].name, files["csv"].name
-    ('report.html', 'depth_width.csv')
+    >>> files["html"].name, files["csv"].name, files["verdict"].name
+    ('report.html', 'depth_width.csv', 'verdict.json')
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from collections import Counter
@@ -29,18 +30,19 @@ from stacksearch.report.html import render_html
 from stacksearch.report.markdown import render_markdown
 from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
 from stacksearch.report.trials import StudyData, StudyLike, as_data, collect
+from stacksearch.report.verdict_json import verdict_record
 from stacksearch.storage import mask_url, open_storage, sqlite_file
 
 __all__ = ["write_report", "report_for", "open_study", "default_out_dir"]
 
 
 def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``report.html``, ``depth_width.csv``, ``summary.md`` and one PNG per figure.
+    """Write ``report.html``, ``depth_width.csv``, ``summary.md``, ``verdict.json`` and one PNG per figure.
 
     ``study`` is an ``optuna.Study`` or the :class:`StudyData` collected from one.
 
-    Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"`` and each figure's
-    name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`NoCompletedTrialError` when
+    Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"``, ``"verdict"`` and each
+    figure's name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`NoCompletedTrialError` when
     no trial of ``study`` has completed.
 
     Example:
@@ -71,6 +73,9 @@ def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str,
         writer = csv.writer(handle)
         writer.writerow(DEPTH_WIDTH_COLUMNS)
         writer.writerows(["" if v is None else v for v in astuple(row)] for row in analysis.depth_width)
+    paths["verdict"] = out / "verdict.json"
+    record = verdict_record(analysis.answer)
+    paths["verdict"].write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     paths["summary"] = out / "summary.md"
     paths["summary"].write_text(render_markdown(analysis, [f"{name}.png" for name in figures]), encoding="utf-8")
     paths["html"] = out / "report.html"

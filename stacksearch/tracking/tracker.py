@@ -363,6 +363,18 @@ class MLflowTracker(RunTree):
 
         self._guarded("close", None, None, close)
 
+    def tag_verdict(self, study: optuna.Study, call: str) -> None:
+        """Tag the study's parent run ``stacksearch.verdict`` with the report's call (e.g. ``depth_wins``).
+
+        Example:
+            >>> MLflowTracker("sqlite:///mlflow.db").tag_verdict(study, "equivalent")  # doctest: +SKIP
+        """
+
+        def tag() -> None:
+            self.log_batch(self.context(study).parent_run_id, tags={"stacksearch.verdict": call})
+
+        self._guarded("verdict tag", None, None, tag)
+
     def log_report(self, study: optuna.Study, path: str | os.PathLike) -> None:
         """Attach a report folder (or file) to the study's parent run under ``report/``."""
 

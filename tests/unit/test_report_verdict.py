@@ -27,34 +27,36 @@ SEPARATED = {1: [0.50, 0.51, 0.52, 0.53, 0.54, 0.60], 2: [0.10, 0.11, 0.12, 0.13
 
 def test_single_depth_is_not_compared() -> None:
     v = verdict(depth_study({1: [0.3, 0.4]}))
-    assert (v.call, v.winner, v.leader, v.confirmation) == ("single depth", None, 1, UNCONFIRMED)
+    assert (v.call, v.leader, v.confirmation) == ("single depth", 1, UNCONFIRMED)
     assert "only depth 1 was searched" in v.summary
+    assert v.answer.answer.call == "single_depth"
 
 
 def test_too_few_trials_per_depth_is_too_thin_to_call() -> None:
     v = verdict(depth_study({1: SEPARATED[1], 2: [0.1, 0.11, 0.12]}))
-    assert (v.call, v.winner, v.leader) == ("too thin", None, 2)
+    assert (v.call, v.leader) == ("too thin", 2)
     assert any("depth 2 (3) completed fewer than 5 trials" in line for line in v.lines)
 
 
 def test_overlapping_intervals_name_no_winner() -> None:
     v = verdict(depth_study({1: [0.20, 0.30, 0.40, 0.25, 0.35], 2: [0.21, 0.29, 0.38, 0.26, 0.33]}))
-    assert (v.call, v.winner, v.leader) == ("overlap", None, 2)
-    assert v.summary.startswith("no clear winner")
+    assert (v.call, v.leader) == ("overlap", 2)
+    assert v.summary.startswith("in the search, no depth is clear of the others")
 
 
-def test_clearly_separated_depths_name_a_winner_but_stay_unconfirmed() -> None:
+def test_clearly_separated_depths_lead_the_search_but_name_no_winner_unconfirmed() -> None:
     v = verdict(depth_study(SEPARATED))
-    assert (v.call, v.winner, v.confirmation) == ("winner", 2, UNCONFIRMED)
-    assert v.summary == f"depth 2 wins; {UNCONFIRMED}"
-    assert any(line.startswith(f"Verdict {UNCONFIRMED}") for line in v.lines)
+    assert (v.call, v.leader, v.confirmation) == ("clear lead", 2, UNCONFIRMED)
+    assert v.summary == f"in the search, depth 2 leads clear of every other depth; {UNCONFIRMED}"
+    assert not any("wins" in line for line in v.lines)
+    assert (v.answer.answer.call, v.answer.answer.winner) == ("inconclusive", None)
 
 
 def test_depths_without_a_completed_trial_are_named_as_not_compared() -> None:
     study = depth_study(SEPARATED)
     study.add_trial(trial(4, 256, state=PRUNED, reject_reason="over max_params"))
     v = verdict(study)
-    assert v.winner == 2
+    assert (v.call, v.leader) == ("clear lead", 2)
     assert "Depth 4: no completed trial (all pruned, rejected or failed), so not compared." in v.lines
 
 
@@ -62,7 +64,7 @@ def test_pruned_trials_never_enter_the_scores() -> None:
     study = depth_study(SEPARATED)
     for _ in range(10):
         study.add_trial(trial(1, 8, state=PRUNED, curve=[0.01]))
-    assert verdict(study).winner == 2
+    assert verdict(study).leader == 2
 
 
 def test_baseline_line_warns_when_nothing_beats_the_trivial_predictor() -> None:
@@ -90,14 +92,15 @@ def test_a_winner_that_loses_the_matched_bands_is_flagged() -> None:
     trials += [trial(2, 8, 0.60 + 0.01 * i, n_params=5000 + 100 * i) for i in range(5)]  # loses small bands
     trials += [trial(1, 8, 0.40, n_params=20000), trial(2, 8, 0.45, n_params=20000)]
     v = verdict(study_of(*trials))
-    assert v.winner == 2
+    assert (v.call, v.leader) == ("clear lead", 2)
     band = next(line for line in v.lines if line.startswith("At matched"))
     assert band.endswith(
-        "depth 1 wins 2. Depth 2 wins overall but not the most bands: its lead may come from size, not depth."
+        "depth 1 wins 2. Depth 2 leads the search overall but not the most bands: its lead may come from size, "
+        "not depth."
     )
 
 
-def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
+def test_the_confirmation_state_follows_the_answer_not_a_plain_welch_test() -> None:
     confirmed = {
         "seeds": 3,
         "results": [
@@ -106,7 +109,8 @@ def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
         ],
     }
     v = verdict(depth_study(SEPARATED, confirmation=confirmed))
-    assert v.confirmation == "confirmed" and v.summary == "depth 2 wins; confirmed"
+    assert v.confirmation == "confirmed" and v.answer.answer.call == "depth_wins"
+    assert v.summary.endswith("; retrained with fresh seeds: depth 2 wins")
     noisy = {
         "seeds": 3,
         "results": [
@@ -115,8 +119,20 @@ def test_confirmation_turns_the_verdict_confirmed_or_not() -> None:
         ],
     }
     v = verdict(depth_study(SEPARATED, confirmation=noisy))
-    assert v.confirmation == "not confirmed"
-    assert any("not significantly better" in line for line in v.lines)
+    assert v.confirmation == "not confirmed" and v.answer.answer.call == "inconclusive"
+    assert v.summary.endswith("; retrained with fresh seeds: inconclusive")
+    # Welch against zero difference calls this "significant"; the answer needs more than the margin
+    tiny_gap = {
+        "seeds": 3,
+        "results": [
+            {"depth": 1, "widths": [8], "trial": 0, "values": [0.5000, 0.5001, 0.5002]},
+            {"depth": 2, "widths": [8, 8], "trial": 6, "values": [0.4990, 0.4991, 0.4992]},
+        ],
+    }
+    v = verdict(depth_study(SEPARATED, confirmation=tiny_gap, baseline=1.0))
+    assert confirmation_summary(tiny_gap, "minimize").confirmed
+    assert v.answer.answer.call == "equivalent" and v.confirmation == "confirmed"
+    assert "depth 2 wins" not in v.summary and "equivalent" in v.summary
 
 
 # importances

@@ -64,7 +64,8 @@ def test_write_report_writes_every_file_and_returns_their_paths(written: dict[st
     out = written["html"].parent
     assert written["html"] == out / "report.html" and out.name == "out"
     assert written["csv"] == out / "depth_width.csv" and written["summary"] == out / "summary.md"
-    assert set(written) == {"html", "csv", "summary"} | FIGURES
+    assert set(written) == {"html", "csv", "summary", "verdict"} | FIGURES
+    assert written["verdict"] == out / "verdict.json"
     for name in FIGURES:
         assert written[name] == out / f"{name}.png"
         assert written[name].read_bytes().startswith(PNG_SIGNATURE)
@@ -88,14 +89,17 @@ def test_html_and_summary_carry_the_verdict_outcomes_and_figures(written: dict[s
     summary = written["summary"].read_text(encoding="utf-8")
     assert "12 completed, 1 pruned, 0 rejected, 1 failed, 0 running" in html
     assert "nan loss" in html
-    assert "**Depth 2 wins; confirmed.**" in summary
+    assert summary.splitlines()[2].startswith("**Depth 2 wins: it beats depth 1 by more than the margin 0.0145 mse")
+    assert "In the search, depth 2 leads clear of every other depth; retrained with fresh seeds: depth 2 wins." in summary
     assert "![heatmap](heatmap.png)" in summary and "![confirmation](confirmation.png)" in summary
 
 
-def test_confirmation_results_are_rendered_with_welch_tests(written: dict[str, Path]) -> None:
+def test_confirmation_results_are_rendered_with_the_answers_tests(written: dict[str, Path]) -> None:
     html = written["html"].read_text(encoding="utf-8")
-    assert "Confirmed with 3 seeds: depth 2 has the best mean" in html
-    assert "<td>2 vs 1</td>" in html and "<th>p &lt; 0.05</th>" in html
+    assert "<h3>Tests of the answer</h3>" in html
+    assert "<td>2 vs 1</td><td>beats by more than 0.0145</td>" in html and "<th>p &lt; 0.05</th>" in html
+    assert "<td>1 vs 2</td><td>within ±0.0145</td>" in html
+    assert "Holm over all 2 ordered pairs" in html
 
 
 def test_csv_holds_the_depth_width_table(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -349,3 +350,19 @@ def test_sync_fails_a_dead_workers_trial_saying_why(tmp_path: Path, sqlite_uri: 
     sync_mlflow(study, MLflowTracker(sqlite_uri))
     dead = study.trials[0]
     assert dead.state == TrialState.FAIL and "no heartbeat" in dead.user_attrs["fail_reason"]
+
+
+def test_the_report_upload_carries_verdict_json_and_tags_the_call(workdir: Path, sqlite_uri: str) -> None:
+    from stacksearch.cli import _write_report
+
+    study = new_study(workdir)
+    for value in (0.2, 0.1):  # one depth: single_depth
+        study.add_trial(create_trial(value=value, user_attrs={"depth": 2, "widths": [8, 8], "n_params": 500}))
+    _write_report(study, str(workdir / "report"), sqlite_uri)
+    client = MLflowTracker(sqlite_uri).client
+    parent = study.user_attrs["mlflow_parent_run_id"]
+    assert client.get_run(parent).data.tags["stacksearch.verdict"] == "single_depth"
+    uploaded = {f.path for f in client.list_artifacts(parent, "report")}
+    assert {"report/verdict.json", "report/report.html"} <= uploaded
+    local = client.download_artifacts(parent, "report/verdict.json", str(workdir))
+    assert json.loads(Path(local).read_text(encoding="utf-8"))["call"] == "single_depth"
