@@ -14,7 +14,7 @@ import pytest
 import stacksearch as ss
 from stacksearch.exceptions import StackSearchError, StorageError
 from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, open_study, report_for, write_report
-from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
+from tests.support.reports import FAIL, PRUNED, study_of, trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CONFIRMATION = {
