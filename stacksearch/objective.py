@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
@@ -49,7 +49,8 @@ class StackedLSTMObjective:
     a non-finite loss or out-of-memory ends FAIL with ``fail_reason``; the study goes on.
     With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
     saved, and a trial retried after its worker died resumes from its last epoch
-    (user attribute ``resumed_from_epoch``).
+    (user attribute ``resumed_from_epoch``). ``build(spec, data)`` makes each trial's compiled
+    model (default :func:`stacksearch.build_stacked_lstm`).
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class StackedLSTMObjective:
         listeners: Sequence[TrialListener] = (),
         verbose: int = 0,
         checkpoints: Any = None,
+        build: Callable[[ArchSpec, SequenceData], keras.Model] | None = None,
     ) -> None:
         self.data = data
         self.space = space or SearchSpace()
@@ -78,6 +80,7 @@ class StackedLSTMObjective:
         self.listeners = list(listeners)
         self.verbose = verbose
         self.checkpoints = checkpoints
+        self.build = build
 
     def _failed(self, trial: optuna.Trial, reason: str) -> float | tuple[float, float]:
         trial.set_user_attr("fail_reason", reason)
@@ -125,7 +128,7 @@ class StackedLSTMObjective:
         model = None
         checkpoint = self.checkpoints.for_trial(trial) if self.checkpoints is not None else None
         try:
-            model = build_stacked_lstm(spec, data)
+            model = (self.build or build_stacked_lstm)(spec, data)
             if model.count_params() != n_params:
                 raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
 

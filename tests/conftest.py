@@ -112,12 +112,6 @@ def _fast_subset(config: pytest.Config) -> bool:
     return "not integration" in (config.option.markexpr or "")
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """In the fast subset, load Keras up front so that the no-training guard covers every test."""
-    if _fast_subset(session.config) and session.items and not session.config.option.collectonly:
-        import keras  # noqa: F401 - loaded now so that its fit can be refused from the first test on
-
-
 def _refuse_fit(*args: object, **kwargs: object) -> None:
     pytest.fail(
         "this test trains a Keras model: put it under tests/integration/ or mark it integration, "
@@ -128,9 +122,18 @@ def _refuse_fit(*args: object, **kwargs: object) -> None:
 
 @contextlib.contextmanager
 def _no_training(item: pytest.Item) -> Iterator[None]:
-    """Outside ``integration`` tests, a real ``keras.Model.fit`` (once Keras is loaded) fails the test."""
+    """Outside ``integration`` tests, a real ``keras.Model.fit`` fails the test.
+
+    Keras is patched once something has loaded it; in the fast subset (``-m "not integration"``)
+    the first test loads it, so that no test escapes by being the first to import it.
+    """
+    if item.get_closest_marker("integration") is not None:
+        yield
+        return
     keras = sys.modules.get("keras")
-    if keras is None or item.get_closest_marker("integration") is not None:
+    if keras is None and _fast_subset(item.config):
+        import keras
+    if keras is None:
         yield
         return
     with pytest.MonkeyPatch.context() as patch:
@@ -138,13 +141,13 @@ def _no_training(item: pytest.Item) -> Iterator[None]:
         yield
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     with _no_training(item):
         return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     with _no_training(item):
         return (yield)
