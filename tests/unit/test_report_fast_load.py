@@ -253,7 +253,7 @@ def test_fast_reader_yields_the_same_study_data_and_analysis(studies: tuple[str,
 
 
 def test_report_for_reads_through_the_fast_reader_and_writes_the_same_report(
-    studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_figures: None
 ) -> None:
     url, single, _ = studies
     calls = []

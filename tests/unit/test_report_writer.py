@@ -98,7 +98,7 @@ def test_confirmation_results_are_rendered_with_welch_tests(written: dict[str, P
     assert "<td>2 vs 1</td>" in html and "<th>p &lt; 0.05</th>" in html
 
 
-def test_csv_holds_the_depth_width_table(tmp_path: Path) -> None:
+def test_csv_holds_the_depth_width_table(tmp_path: Path, no_figures: None) -> None:
     study = study_of(
         trial(1, 16, 0.5, n_params=1100), trial(1, 16, 0.3, n_params=1100), trial(2, 32, state=PRUNED, n_params=9000)
     )
@@ -127,7 +127,7 @@ def test_one_trial_and_one_depth_still_make_a_report(tmp_path: Path) -> None:
     assert {"heatmap", "iso_params", "history"} <= set(paths)
 
 
-def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_path: Path) -> None:
+def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_path: Path, no_figures: None) -> None:
     study = optuna.create_study(directions=["maximize", "minimize"])
     for i, (value, n_params) in enumerate(((0.7, 500.0), (0.9, 900.0), (0.6, 800.0))):
         study.add_trial(
@@ -148,7 +148,7 @@ def test_no_completed_trial_is_a_clear_user_error(tmp_path: Path) -> None:
         write_report(study_of(), tmp_path)
 
 
-def test_report_for_loads_the_study_and_writes_to_reports_by_default(workdir: Path) -> None:
+def test_report_for_loads_the_study_and_writes_to_reports_by_default(workdir: Path, no_figures: None) -> None:
     url = f"sqlite:///{workdir / 'studies.db'}"
     stored = optuna.create_study(storage=url, study_name="adding/T=50")
     stored.add_trials(small_study().trials)

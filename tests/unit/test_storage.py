@@ -178,6 +178,7 @@ def _pop(url: str, name: str, n: int, out) -> None:
         out.put((got, errors))
 
 
+@pytest.mark.integration  # four worker processes contending for one file
 def test_sqlite_workers_never_pop_the_same_queued_trial(tmp_path):
     """Without BEGIN IMMEDIATE, about a quarter of queued trials ran twice (docs/scaling.md)."""
     url = f"sqlite:///{tmp_path / 'q.db'}"
