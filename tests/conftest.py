@@ -5,6 +5,8 @@
   ``tests.support.fake_model.ScriptedModel`` instead).
 - ``server_url("postgresql")`` / ``server_url("mysql")`` give a real database server's URL or
   skip; with ``STACKSEARCH_REQUIRE_SERVICES=1`` (CI) every skip not marked ``optional:`` fails.
+- Before each test module the heap is frozen (``gc.freeze``), so that garbage collections,
+  one per trial in Keras's ``clear_session``, stay cheap.
 """
 
 from __future__ import annotations
