@@ -117,7 +117,8 @@ def main() -> int:
     for kind, workers in (("cpu", args.cpu_workers), ("gpu", args.gpu_workers)):
         r = results[kind]
         print(
-            f"| {kind} | {workers} | {r['backend']} | {r['trials']} | {r['per_hour']:.0f} | {r['steady_per_hour']:.0f} |"
+            f"| {kind} | {workers} | {r['backend']} | {r['trials']} | {r['per_hour']:.0f} "
+            f"| {r['steady_per_hour']:.0f} |"
         )
     cpu, gpu = results["cpu"], results["gpu"]
     if cpu["per_hour"] and cpu["steady_per_hour"]:

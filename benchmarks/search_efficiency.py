@@ -28,7 +28,6 @@ import math
 import os
 import statistics
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -241,9 +240,7 @@ def main() -> None:
     )
     results = {}
     for name in chosen:
-        start = time.perf_counter()
         runs = [runners[name](seed) for seed in range(args.seeds)]
-        seconds = time.perf_counter() - start
         # a run that never reached counts as the cap (censored), so medians stay conservative
         epochs = [e if e is not None else args.cap for e, _ in runs]
         results[name] = {

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"storage {mask_url(args.storage)}  mode {args.mode}  {args.workers} workers x {args.trials} trials")
     print(
-        "| trials done | errors | wall s | trials/s | ask p50 ms | ask p95 ms | tell p50 ms | tell p95 ms | trials run twice |"
+        "| trials done | errors | wall s | trials/s | ask p50 ms | ask p95 ms | tell p50 ms | tell p95 ms "
+        "| trials run twice |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     pct = lambda a, q: f"{np.percentile(a, q):.1f}" if len(a) else "-"  # noqa: E731

@@ -156,7 +156,8 @@ class StackedLSTMObjective(_FitObjective):
     With ``checkpoints`` (a :class:`stacksearch.checkpoint.CheckpointStore`) every epoch is
     saved, and a trial retried after its worker died resumes from its last epoch
     (user attribute ``resumed_from_epoch``). Every trial records ``bidirectional`` and
-    ``residual`` (parameters too, where the space searches them).
+    ``residual`` (parameters too, where the space searches them). ``build(spec, data)`` makes
+    each trial's compiled model (default :func:`stacksearch.build_stacked_lstm`).
     """
 
     def __init__(
@@ -173,6 +174,7 @@ class StackedLSTMObjective(_FitObjective):
         listeners: Sequence[TrialListener] = (),
         verbose: int = 0,
         checkpoints: Any = None,
+        build: Callable[[ArchSpec, SequenceData], keras.Model] | None = None,
     ) -> None:
         super().__init__(
             data,
@@ -187,6 +189,7 @@ class StackedLSTMObjective(_FitObjective):
             checkpoints=checkpoints,
         )
         self.space = space or SearchSpace()
+        self.build = build
         check_feasible(self.space, data.n_features, data.n_outputs, sequence_output=self._sequence_output)
 
     @property
@@ -224,7 +227,7 @@ class StackedLSTMObjective(_FitObjective):
     def _build(self, spec: ArchSpec, n_params: int) -> tuple[keras.Model, int]:
         from stacksearch.model import build_stacked_lstm
 
-        model = build_stacked_lstm(spec, self.data)
+        model = (self.build or build_stacked_lstm)(spec, self.data)
         if model.count_params() != n_params:
             raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
         return model, n_params

@@ -20,17 +20,8 @@ from optuna.trial import TrialState
 import stacksearch as ss
 from stacksearch.checkpoint import CheckpointStore
 from stacksearch.storage import open_storage
-from tests.integration.test_workers import (  # noqa: F401 - cleanup is a fixture
-    FINISHED,
-    PASSWORD,
-    check_exact,
-    cleanup,
-    finish,
-    server_url,
-    start_run,
-    study_yaml,
-    with_password,
-)
+from tests.support.servers import MlflowServer
+from tests.support.workers import FINISHED, PASSWORD, check_exact, finish, start_run, study_yaml, with_password
 
 pytestmark = pytest.mark.integration
 EPOCHS = 12
@@ -38,9 +29,7 @@ EPOCHS = 12
 
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory):
-    """A real ``mlflow server`` on 127.0.0.1 (the tracking tests' helper)."""
-    from tests.conftest_mlflow import MlflowServer
-
+    """A real ``mlflow server`` on 127.0.0.1 of this module's own."""
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-chaos")).start()
     yield server
     server.stop()
@@ -99,8 +88,10 @@ def _check_recovery(
     return retry
 
 
-def test_three_workers_on_postgresql_survive_a_sigkill_and_stop_at_exactly_n_trials(tmp_path, cleanup, mlflow_server):  # noqa: F811 - cleanup
-    url = server_url("STACKSEARCH_TEST_DB_URL", "PostgreSQL")
+def test_three_workers_on_postgresql_survive_a_sigkill_and_stop_at_exactly_n_trials(
+    tmp_path, cleanup, mlflow_server, server_url
+):
+    url = server_url("postgresql")
     name = f"chaos-pg-{uuid.uuid4().hex[:8]}"
     cleanup.append((name, url))
     study_file = study_yaml(tmp_path, name, n_trials=6, epochs=EPOCHS, chaos=True, tracking=mlflow_server.uri)
@@ -116,7 +107,7 @@ def test_three_workers_on_postgresql_survive_a_sigkill_and_stop_at_exactly_n_tri
 
     import mlflow
 
-    from tests.conftest_mlflow import run_tree
+    from tests.support.tracking import run_tree
 
     tree = run_tree(mlflow.MlflowClient(mlflow_server.uri), study)
     assert len(tree.parents) == 1  # one parent run for all three workers

@@ -1,7 +1,7 @@
 import optuna
 
 from stacksearch.cli import main
-from tests.conftest import write_study
+from tests.support.studies import write_study
 
 STUDY = """
 study: {name: conf, n_trials: 3, seed: 3, pruner: none, sampler: grid}

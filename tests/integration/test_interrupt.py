@@ -9,7 +9,7 @@ import time
 import optuna
 from optuna.trial import TrialState
 
-from tests.conftest import write_study
+from tests.support.studies import write_study
 
 STUDY = """
 study: {name: ctrlc, n_trials: 50, seed: 0, pruner: none}

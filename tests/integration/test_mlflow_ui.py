@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from stacksearch.tracking import MLflowTracker
-from tests.conftest_mlflow import check_tree
+from tests.support.tracking import check_tree
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

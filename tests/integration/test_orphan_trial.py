@@ -19,7 +19,6 @@ from optuna.trial import TrialState
 
 from stacksearch.config import StudyConfig
 from stacksearch.search import prepare_study, run_study
-from tests.integration.test_workers import server_url
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +35,10 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_worker_killed_before_its_first_heartbeat_does_not_hang_the_study(backend, workdir, tiny_regression):
-    url = (
-        f"sqlite:///{workdir / 'o.db'}" if backend == "sqlite" else server_url("STACKSEARCH_TEST_DB_URL", "PostgreSQL")
-    )
+def test_a_worker_killed_before_its_first_heartbeat_does_not_hang_the_study(
+    backend, workdir, tiny_regression, server_url
+):
+    url = f"sqlite:///{workdir / 'o.db'}" if backend == "sqlite" else server_url(backend)
     name = f"orphan-{uuid.uuid4().hex[:8]}"
     config = StudyConfig.model_validate(
         {

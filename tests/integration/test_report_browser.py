@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from stacksearch.report import write_report
-from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
+from tests.support.reports import FAIL, PRUNED, study_of, trial
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,9 @@ window.addEventListener("load", () => {
   const images = Array.from(document.images);
   const external = performance.getEntriesByType("resource").map((r) => r.name).filter((n) => !n.startsWith("data:"));
   const result = {
-    images: images.map((img) => ({alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight})),
+    images: images.map((img) => ({
+      alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
+    })),
     errors: window.__errors,
     external: external,
   };

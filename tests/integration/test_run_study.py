@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 
 import stacksearch as ss
 from stacksearch.cli import main
-from tests.conftest import tiny_study
+from tests.support.studies import tiny_study
 
 ATTRS = {"depth", "widths", "n_params", "epochs_trained", "best_epoch", "train_seconds", "history", "test_mse"}
 

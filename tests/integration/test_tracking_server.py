@@ -13,17 +13,8 @@ import pytest
 from optuna.trial import TrialState
 
 from stacksearch.tracking import MLflowTracker, RetryPolicy, sync_mlflow
-from tests.conftest_mlflow import (  # noqa: F401 - fixtures
-    MlflowServer,
-    Script,
-    check_tree,
-    mlflow_db_template,
-    mlflow_server,
-    new_study,
-    run_tree,
-    scripted_objective,
-    tracking_uri,
-)
+from tests.support.servers import MlflowServer, free_port
+from tests.support.tracking import Script, check_tree, copy_db, new_study, run_tree, scripted_objective
 
 pytestmark = pytest.mark.integration
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -36,7 +27,7 @@ sys.path.insert(0, {root!r})
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 from stacksearch.tracking import MLflowTracker
-from tests.conftest_mlflow import scripted_objective
+from tests.support.tracking import scripted_objective
 uri, storage, name, folder, me = sys.argv[1:6]
 study = optuna.load_study(study_name=name, storage=storage)
 tracker = MLflowTracker(uri, flush_every=0.0)
@@ -66,8 +57,6 @@ def test_scripted_study_makes_the_exact_run_tree(tmp_path: Path, tracking_uri: s
 def test_two_workers_starting_at_once_make_one_parent(tmp_path: Path, backend: str, request) -> None:
     uri = request.getfixturevalue("mlflow_server").uri if backend == "server" else f"sqlite:///{tmp_path / 'mlflow.db'}"
     if backend == "sqlite":
-        from tests.conftest_mlflow import copy_db
-
         copy_db(request.getfixturevalue("mlflow_db_template"), tmp_path / "mlflow.db")
     name = f"race-{backend}-{tmp_path.name}"
     study = new_study(tmp_path, name)
@@ -160,8 +149,6 @@ def test_cli_ui_serves_the_tracking_store_and_stops_on_ctrl_c(tmp_path: Path, ml
     import signal
     import urllib.request
 
-    from tests.conftest_mlflow import copy_db, free_port
-
     uri = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
     port = free_port()
     ui = subprocess.Popen(
@@ -191,7 +178,6 @@ def test_log_models_all_and_none(tmp_path: Path, mlflow_db_template: Path) -> No
     import keras
 
     from stacksearch.space import ArchSpec
-    from tests.conftest_mlflow import copy_db
 
     uri = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
     model = keras.Sequential([keras.Input((None, 2)), keras.layers.LSTM(4), keras.layers.Dense(1)])

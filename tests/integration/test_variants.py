@@ -12,9 +12,8 @@ import stacksearch as ss
 from stacksearch import benchmarks
 from stacksearch.cli import main
 from stacksearch.exceptions import ConfigError
-from tests.conftest import write_study
-from tests.conftest_mlflow import mlflow_db_template, sqlite_uri  # noqa: F401
-from tests.unit.test_user_model import conv_front_end, token_data, token_front_end
+from tests.support.studies import write_study
+from tests.support.user_models import conv_front_end, token_data, token_front_end
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +63,7 @@ def test_every_variant_trains_and_reports(width_mode, combos, adding, tmp_path):
     assert files["html"].exists() and files["csv"].read_text().count("\n") >= 2
 
 
-def test_study_file_searches_both_variants_and_tracks_them(workdir, sqlite_uri, capsys):  # noqa: F811
+def test_study_file_searches_both_variants_and_tracks_them(workdir, sqlite_uri, capsys):
     study_file = write_study(
         workdir / "variants.yaml",
         "study: {name: variants, n_trials: 3, seed: 0, pruner: none}\n"
@@ -87,7 +86,7 @@ def test_study_file_searches_both_variants_and_tracks_them(workdir, sqlite_uri, 
 
 
 @pytest.mark.parametrize("example", ["conv", "tokens"])
-def test_user_model_under_optuna_with_tracking_and_report(example, workdir, sqlite_uri):  # noqa: F811
+def test_user_model_under_optuna_with_tracking_and_report(example, workdir, sqlite_uri):
     space = ss.SearchSpace(depth=(1, 3), units=(4, 8), bidirectional=(False, True), residual=(False, True))
     if example == "conv":
         data = benchmarks.load("adding", length=6, n_train=64, n_val=32, n_test=32)

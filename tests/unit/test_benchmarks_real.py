@@ -142,7 +142,7 @@ def test_mackey_glass(loaded: dict) -> None:
 
 
 def test_info_is_json_for_study_attributes(loaded: dict) -> None:
-    for name, data in loaded.items():
+    for data in loaded.values():
         info = json.loads(json.dumps(data.info()))
         assert {"task", "metric", "direction", "baseline", "reference", "shapes"} <= set(info)
         reference = info["reference"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stacksearch.cli import main
-from tests.conftest import TINY_STUDY, write_study
+from tests.support.studies import TINY_STUDY, write_study
 
 GOOD = TINY_STUDY.format(name="bad", n_trials=1)
 

@@ -10,8 +10,7 @@ import pytest
 
 from stacksearch.report import analyse, band_winners, collect, importance, iso, tables, verdict, write_report
 from stacksearch.report import confirmation as confirmation_module
-from tests.unit.test_report_builders import study_of, trial
-from tests.unit.test_report_writer import CONFIRMATION, small_study
+from tests.support.reports import CONFIRMATION, small_study, study_of, trial
 
 COUNTED = {
     "iso_param_table": iso,

@@ -14,24 +14,21 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
-import os
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
-import sqlalchemy
 from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.exceptions import TrialRejected
 from stacksearch.report import analyse, fast_load, open_study, report_for, write_report, writer
 from stacksearch.report.trials import collect
 from stacksearch.space import SearchSpace
-from stacksearch.storage import mask_url
-from tests.conftest import time_zone
+from tests.support.studies import time_zone
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -188,29 +185,13 @@ def local_time_off_utc() -> Iterator[None]:
         yield
 
 
-SERVERS = {  # backend: (variable, what, example URL)
-    "postgresql": ("STACKSEARCH_TEST_DB_URL", "PostgreSQL", "postgresql+psycopg://root@127.0.0.1:5432/test"),
-    "mysql": ("STACKSEARCH_TEST_MYSQL_URL", "MariaDB/MySQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-}
-
-
-@pytest.fixture(scope="module", params=["sqlite", *SERVERS])
-def storage_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+def storage_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server_url: Callable[[str], str]
+) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('fast') / 'fast.db'}"
-        return
-    variable, what, example = SERVERS[request.param]
-    url = os.environ.get(variable)
-    if not url:
-        pytest.skip(f"{variable} is not set: no {what} server to test against (e.g. {variable}={example})")
-    try:
-        engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 5})
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        engine.dispose()
-    except Exception as err:  # noqa: BLE001 - any failure means: not reachable here
-        pytest.skip(f"{what} at {mask_url(url)} is not reachable: {str(getattr(err, 'orig', err)).splitlines()[0]}")
-    yield url
+        return f"sqlite:///{tmp_path_factory.mktemp('fast') / 'fast.db'}"
+    return server_url(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +253,7 @@ def test_fast_reader_yields_the_same_study_data_and_analysis(studies: tuple[str,
 
 
 def test_report_for_reads_through_the_fast_reader_and_writes_the_same_report(
-    studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    studies: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_figures: None
 ) -> None:
     url, single, _ = studies
     calls = []

@@ -6,7 +6,7 @@ import optuna
 
 from stacksearch.report import band_winners, iso_param_table, param_band, pareto_front, pareto_fronts
 from stacksearch.report.iso import BandWinner, IsoBandRow, ParetoPoint
-from tests.unit.test_report_builders import PRUNED, study_of, trial
+from tests.support.reports import PRUNED, study_of, trial
 
 
 def banded_study(direction: str = "minimize") -> optuna.Study:

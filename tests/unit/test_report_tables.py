@@ -18,7 +18,7 @@ from stacksearch.report import (
     width_bins,
 )
 from stacksearch.report.tables import CostRow, DepthWidthRow
-from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
+from tests.support.reports import FAIL, PRUNED, study_of, trial
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from scipy import stats
 
 from stacksearch.report import UNCONFIRMED, confirmation_summary, learning_curves, param_importances, verdict
 from stacksearch.report import importance as importance_module
-from tests.unit.test_report_builders import PRUNED, study_of, trial
+from tests.support.reports import PRUNED, study_of, trial
 
 
 def depth_study(depth_values: dict[int, list[float]], **attrs):

@@ -14,32 +14,9 @@ import pytest
 import stacksearch as ss
 from stacksearch.exceptions import NoCompletedTrialError, StackSearchError, StorageError
 from stacksearch.report import DEPTH_WIDTH_COLUMNS, default_out_dir, open_study, report_for, write_report
-from tests.unit.test_report_builders import FAIL, PRUNED, study_of, trial
+from tests.support.reports import CONFIRMATION, FAIL, PRUNED, small_study, study_of, trial
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CONFIRMATION = {
-    "seeds": 3,
-    "results": [
-        {"depth": 1, "widths": [16], "trial": 1, "values": [0.50, 0.52, 0.51]},
-        {"depth": 2, "widths": [16, 16], "trial": 5, "values": [0.20, 0.22, 0.21]},
-    ],
-}
-
-
-def small_study(**attrs) -> optuna.Study:
-    trials = [
-        trial(
-            1 + i % 2,
-            16 * (1 + i % 3),
-            0.5 - 0.2 * (i % 2) + 0.01 * i,
-            n_params=1000 * (1 + i % 2) + 100 * i,
-            lr=10 ** -(2 + i % 3),
-            curve=[0.9, 0.7, 0.5 - 0.2 * (i % 2) + 0.01 * i],
-        )
-        for i in range(12)
-    ]
-    trials += [trial(1, 16, state=PRUNED, curve=[0.95]), trial(2, 16, state=FAIL, fail_reason="nan loss")]
-    return study_of(*trials, metric="mse", baseline=0.6, **attrs)
 
 
 class _Page(HTMLParser):
@@ -90,7 +67,9 @@ def test_html_and_summary_carry_the_verdict_outcomes_and_figures(written: dict[s
     assert "12 completed, 1 pruned, 0 rejected, 1 failed, 0 running" in html
     assert "nan loss" in html
     assert summary.splitlines()[2].startswith("**Depth 2 wins: it beats depth 1 by more than the margin 0.0145 mse")
-    assert "In the search, depth 2 leads clear of every other depth; retrained with fresh seeds: depth 2 wins." in summary
+    assert (
+        "In the search, depth 2 leads clear of every other depth; retrained with fresh seeds: depth 2 wins." in summary
+    )
     assert "![heatmap](heatmap.png)" in summary and "![confirmation](confirmation.png)" in summary
 
 
@@ -102,7 +81,7 @@ def test_confirmation_results_are_rendered_with_the_answers_tests(written: dict[
     assert "Holm over all 2 ordered pairs" in html
 
 
-def test_csv_holds_the_depth_width_table(tmp_path: Path) -> None:
+def test_csv_holds_the_depth_width_table(tmp_path: Path, no_figures: None) -> None:
     study = study_of(
         trial(1, 16, 0.5, n_params=1100), trial(1, 16, 0.3, n_params=1100), trial(2, 32, state=PRUNED, n_params=9000)
     )
@@ -131,7 +110,7 @@ def test_one_trial_and_one_depth_still_make_a_report(tmp_path: Path) -> None:
     assert {"heatmap", "iso_params", "history"} <= set(paths)
 
 
-def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_path: Path) -> None:
+def test_multi_objective_study_reports_the_best_score_on_the_pareto_front(tmp_path: Path, no_figures: None) -> None:
     study = optuna.create_study(directions=["maximize", "minimize"])
     for i, (value, n_params) in enumerate(((0.7, 500.0), (0.9, 900.0), (0.6, 800.0))):
         study.add_trial(
@@ -152,7 +131,7 @@ def test_no_completed_trial_is_a_clear_user_error(tmp_path: Path) -> None:
         write_report(study_of(), tmp_path)
 
 
-def test_report_for_loads_the_study_and_writes_to_reports_by_default(workdir: Path) -> None:
+def test_report_for_loads_the_study_and_writes_to_reports_by_default(workdir: Path, no_figures: None) -> None:
     url = f"sqlite:///{workdir / 'studies.db'}"
     stored = optuna.create_study(storage=url, study_name="adding/T=50")
     stored.add_trials(small_study().trials)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing as mp
-import os
 import threading
 import uuid
 import warnings
@@ -34,7 +33,7 @@ from stacksearch.storage import (
     open_storage,
     orphan_trial_ids,
 )
-from tests.conftest import time_zone
+from tests.support.studies import time_zone
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -179,6 +178,7 @@ def _pop(url: str, name: str, n: int, out) -> None:
         out.put((got, errors))
 
 
+@pytest.mark.integration  # four worker processes contending for one file
 def test_sqlite_workers_never_pop_the_same_queued_trial(tmp_path):
     """Without BEGIN IMMEDIATE, about a quarter of queued trials ran twice (docs/scaling.md)."""
     url = f"sqlite:///{tmp_path / 'q.db'}"
@@ -232,12 +232,6 @@ def test_a_trial_failed_as_stale_while_it_ran_does_not_stop_the_worker(tmp_path)
     assert not math.isnan(study.best_value)
 
 
-SERVERS = {  # backend: (variable, what, example URL)
-    "postgresql": ("STACKSEARCH_TEST_DB_URL", "PostgreSQL", "postgresql+psycopg://root@127.0.0.1:5432/test"),
-    "mysql": ("STACKSEARCH_TEST_MYSQL_URL", "MariaDB/MySQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-}
-
-
 @pytest.fixture
 def kolkata() -> Iterator[None]:
     """Local time 5:30 h ahead of UTC: a rule that mixed local time and UTC would fail or miss trials."""
@@ -245,24 +239,15 @@ def kolkata() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(params=["sqlite", *SERVERS])
-def beating_study(request: pytest.FixtureRequest, tmp_path) -> Iterator[optuna.Study]:
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def beating_study(request: pytest.FixtureRequest, tmp_path, server_url) -> Iterator[optuna.Study]:
     """A new study with heartbeats every second and a 5 s grace period; deleted afterwards.
 
     The grace period leaves seconds of slack for a loaded machine and for MySQL, which
     stores times to the whole second.
     """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'o.db'}"
-    else:
-        variable, what, example = SERVERS[request.param]
-        url = os.environ.get(variable, "")
-        if not url:
-            pytest.skip(f"{variable} is not set: no {what} server to test against (e.g. {variable}={example})")
-    try:
-        storage = open_storage(url, heartbeat_interval=1, grace_period=5)
-    except StorageError as err:
-        pytest.skip(f"{err}")
+    url = f"sqlite:///{tmp_path / 'o.db'}" if request.param == "sqlite" else server_url(request.param)
+    storage = open_storage(url, heartbeat_interval=1, grace_period=5)
     name = f"orphans-{uuid.uuid4().hex[:8]}"
     study = optuna.create_study(storage=storage, study_name=name)
     yield study

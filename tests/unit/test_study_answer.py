@@ -23,7 +23,7 @@ from stacksearch.report import (
 from stacksearch.report.html import render_html
 from stacksearch.report.markdown import render_markdown
 from stacksearch.report.study_answer import NO_DEPTH
-from tests.unit.test_report_builders import study_of, trial
+from tests.support.reports import study_of, trial
 
 DESIGN_FIELDS = (
     "call",

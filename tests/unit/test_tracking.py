@@ -14,15 +14,7 @@ from optuna.trial import TrialState, create_trial
 from stacksearch.exceptions import TrackingError
 from stacksearch.tracking import MLflowTracker, RetryPolicy, mask_url, redact, sync_mlflow
 from stacksearch.tracking.runs import LOCK_PREFIX, final_metrics, study_key, trial_params, trial_reason
-from tests.conftest_mlflow import (  # noqa: F401
-    Script,
-    check_tree,
-    mlflow_db_template,
-    new_study,
-    run_tree,
-    scripted_objective,
-    sqlite_uri,
-)
+from tests.support.tracking import Script, check_tree, new_study, run_tree, scripted_objective
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 FAST = RetryPolicy(attempts=2, backoff=0.01, cooldown=0.2, max_cooldown=0.4, lock_timeout=2.0)

@@ -1,21 +1,14 @@
-"""MLflow test helpers: a real ``mlflow server`` on 127.0.0.1, scripted trials, run-tree reads.
+"""MLflow tracking helpers: tracking stores, scripted trials (no Keras), reading and checking run trees.
 
-Import the fixtures by name in a test module:
-``from tests.conftest_mlflow import mlflow_db_template, sqlite_uri  # noqa: F401``.
+The fixtures built on these (``mlflow_db_template``, ``sqlite_uri``, ``tracking_uri``,
+``mlflow_server``) are in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,98 +18,17 @@ import pytest
 
 from stacksearch.space import ArchSpec
 
+__all__ = ["RunTree", "Script", "check_tree", "copy_db", "migrated_db", "new_study", "run_tree", "scripted_objective"]
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class MlflowServer:
-    """A real ``mlflow server`` process (SQLite backend, proxied artifacts) on 127.0.0.1."""
-
-    def __init__(self, folder: Path, port: int | None = None) -> None:
-        self.folder = folder
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
-        self.log = folder / "mlflow-server.log"
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def start(self, timeout: float = 180.0) -> MlflowServer:
-        command = [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{self.folder / 'server.db'}",
-            "--artifacts-destination",
-            str(self.folder / "artifacts"),
-        ]
-        with open(self.log, "ab") as log:
-            env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=env
-            )
-        deadline = time.monotonic() + timeout
-        while not self.healthy():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"mlflow server did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        return self
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + 10
-        while self.healthy() and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """One real MLflow tracking server for the whole session (tests use their own studies)."""
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def mlflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow SQLite database (migrating takes seconds; copying does not)."""
+def migrated_db(path: Path) -> Path:
+    """Create an empty, migrated MLflow SQLite database at ``path`` (seconds; copy it with :func:`copy_db`)."""
     import mlflow
 
     from stacksearch.tracking.runs import enable_sqlite_wal
 
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
     enable_sqlite_wal(f"sqlite:///{path}")
     mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
     return path
@@ -127,20 +39,6 @@ def copy_db(template: Path, target: Path) -> str:
     with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
     return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def sqlite_uri(mlflow_db_template: Path, tmp_path: Path) -> str:
-    """A fresh SQLite tracking store of this test's own."""
-    return copy_db(mlflow_db_template, tmp_path / "mlflow.db")
-
-
-@pytest.fixture(params=["sqlite", "server"])
-def tracking_uri(request: pytest.FixtureRequest, mlflow_db_template: Path, tmp_path: Path) -> str:
-    """An MLflow tracking URI: an SQLite file, then a real server."""
-    if request.param == "sqlite":
-        return copy_db(mlflow_db_template, tmp_path / "mlflow.db")
-    return request.getfixturevalue("mlflow_server").uri
 
 
 @dataclass
