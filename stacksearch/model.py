@@ -240,15 +240,16 @@ def stack_layers(
     built = sum(layer.count_params() for layer in made)
     if built != n_params:
         raise RuntimeError(f"parameter count mismatch: {built} != {n_params} for {spec}")
-    for key, value in {
+    attrs: dict[str, Any] = {
         "depth": spec.depth,
         "widths": list(spec.widths),
         "bidirectional": spec.bidirectional,
         "residual": spec.residual,
         "n_params": n_params,
         "stack_params": n_params,
-    }.items():
-        trial.set_user_attr(key, value)
+    }
+    for key, attr in attrs.items():
+        trial.set_user_attr(key, attr)
     if stacks is not None:
         stacks.append(spec)
     return x

@@ -182,7 +182,7 @@ class SearchSpace:
             set_(name, _choices(name, getattr(self, name)))
 
     def sample(
-        self, trial: optuna.Trial, n_features: int, n_outputs: int, *, sequence_output: bool = False
+        self, trial: optuna.trial.BaseTrial, n_features: int, n_outputs: int, *, sequence_output: bool = False
     ) -> ArchSpec:
         """Sample an :class:`ArchSpec` with the fixed parameter names; reject over budget.
 
@@ -221,7 +221,7 @@ class SearchSpace:
             )
         return spec
 
-    def variant(self, trial: optuna.Trial, name: str) -> bool:
+    def variant(self, trial: optuna.trial.BaseTrial, name: str) -> bool:
         """``bidirectional`` or ``residual`` for this trial: its parameter when searched, else the fixed value."""
         choices = getattr(self, name)
         return bool(trial.suggest_categorical(name, list(choices))) if len(choices) > 1 else choices[0]
