@@ -30,7 +30,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from stacksearch.metrics import better
 
-__all__ = ["TrialRecord", "StudyData", "collect", "as_data", "StudyLike"]
+__all__ = ["TrialRecord", "StudyData", "collect", "as_data", "StudyLike", "PLAIN", "VARIANT_KEYS"]
+
+PLAIN = "plain"
+VARIANT_KEYS = ("bidirectional", "residual")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class TrialRecord:
 
     ``value`` is the validation score (the first objective of a multi-objective study),
     ``width`` the mean units per layer, ``seconds`` the ``train_seconds`` attribute or,
-    without it, the trial's wall-clock duration.
+    without it, the trial's wall-clock duration. ``variant`` names the stack's variant from the
+    ``bidirectional`` and ``residual`` user attributes (else parameters): ``"plain"``,
+    ``"bidirectional"``, ``"residual"`` or ``"bidirectional+residual"``; ``"plain"`` when absent.
     """
 
     number: int
@@ -55,6 +60,7 @@ class TrialRecord:
     reason: str | None
     rejected: bool
     trial: FrozenTrial
+    variant: str = PLAIN
 
     @property
     def width(self) -> float | None:
@@ -183,7 +189,13 @@ def _record(trial: FrozenTrial, metric: str, multi: bool) -> TrialRecord:
         reason=str(reason) if reason else None,
         rejected="reject_reason" in attrs,
         trial=trial,
+        variant=_variant(attrs, params),
     )
+
+
+def _variant(attrs: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    on = [name for name in VARIANT_KEYS if attrs.get(name, params.get(name)) in (True, 1)]
+    return "+".join(on) or PLAIN
 
 
 def _widths(attrs: Mapping[str, Any], params: Mapping[str, Any], depth: int | None) -> tuple[float, ...] | None:
