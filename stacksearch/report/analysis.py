@@ -33,6 +33,7 @@ from stacksearch.report.tables import (
     unfinished_reasons,
 )
 from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.report.variants import VariantCall, VariantTables, variant_call, variant_tables
 from stacksearch.report.verdict import TOP_K, Verdict, verdict
 
 __all__ = ["Analysis", "analyse"]
@@ -44,6 +45,8 @@ class Analysis:
 
     ``answer`` is the call (:class:`~stacksearch.report.study_answer.StudyAnswer`: the depth and
     width answers, the margin, the notes, the budget); ``verdict`` the search's evidence beside it.
+    ``variants`` holds each variant's own tables and ``variant_call`` whether the variant changes the
+    depth answer (:mod:`~stacksearch.report.variants`): ``()`` and None when the study holds one variant.
     """
 
     data: StudyData
@@ -60,6 +63,8 @@ class Analysis:
     curves: LearningCurves
     importances: Importances
     confirmation: ConfirmationSummary | None
+    variants: tuple[VariantTables, ...] = ()
+    variant_call: VariantCall | None = None
 
 
 def analyse(study: StudyLike) -> Analysis:
@@ -75,11 +80,16 @@ def analyse(study: StudyLike) -> Analysis:
     winners = band_winners(data, bands=bands)
     confirmation = confirmation_summary(data.confirmation, data.direction, data.metric) if data.confirmation else None
     answer = study_answer(data, bands=bands, confirmation=confirmation)
+    per_variant = variant_tables(data)
+    call = variant_call(per_variant)
+    evidence = verdict(
+        data, importances, depths=depths, winners=winners, confirmation=confirmation, answer=answer, variants=call
+    )
     return Analysis(
         data=data,
         headline=head,
         answer=answer,
-        verdict=verdict(data, importances, depths=depths, winners=winners, confirmation=confirmation, answer=answer),
+        verdict=evidence,
         depth_width=depth_width_table(data),
         depths=depths,
         bands=bands,
@@ -90,4 +100,6 @@ def analyse(study: StudyLike) -> Analysis:
         curves=learning_curves(data),
         importances=importances,
         confirmation=confirmation,
+        variants=per_variant,
+        variant_call=call,
     )

@@ -66,6 +66,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         "<h2>Depth &times; width</h2>",
         _figure(f, "heatmap", "Best score per depth and width; text: best, median, completed/finished trials."),
         _table(views.depth_width_view(a)),
+        *_per_variant(a, "depth_width"),
         "<h3>Per depth</h3>",
         _table(views.depths_view(a)),
         f'<p class="note">{escape(views.depths_caption(a))}</p>',
@@ -74,6 +75,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         "<p>Best score per depth within factor-2 parameter bands (completed trials in brackets; "
         "* marks the band's winner when it holds two or more depths).</p>",
         _table(views.bands_view(a)),
+        *_per_variant(a, "bands"),
         _width_tests(a),
         "<h3>Pareto front (all depths)</h3>",
         _table(views.front_view(a)),
@@ -111,6 +113,17 @@ def _confirmation(a: Analysis, figures: Mapping[str, bytes]) -> list[str]:
         f'<p class="note">{escape(views.confirmation_caption(a))}</p>',
         *(["<h3>Tests of the answer</h3>", _table(views.tests_view(a))] if a.answer.answer.tests else []),
     ]
+
+
+def _per_variant(a: Analysis, table: str) -> list[str]:
+    """One section per stack variant (none with one variant): its own depth x width or band table."""
+    parts = []
+    for t in a.variants:
+        view = views.depth_width_view(a, t.depth_width) if table == "depth_width" else views.bands_view(a, t.bands)
+        parts += [f"<h3>Variant: {escape(t.variant)}</h3>", _table(view)]
+    if table == "bands" and a.variant_call is not None:
+        parts.append(f"<p>{escape(a.variant_call.sentence)}</p>")
+    return parts
 
 
 def _width_tests(a: Analysis) -> str:

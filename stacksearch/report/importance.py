@@ -3,8 +3,9 @@
 Width comes in three shapes (``units``, ``units_0..units_{d-1}``, ``target_params``), so
 the evaluators do not run on the study's own parameters: each scored trial is copied into an
 in-memory study with the derived parameters ``depth``, ``width`` (mean units per layer, log
-scale) and ``learning_rate``, plus the other parameters every trial shares with one
-distribution (``dropout``, ``batch_size``, ``cell``, ``target_params``). The copy's value is
+scale) and ``learning_rate``, the stack variant's ``bidirectional`` and ``residual`` (categorical,
+from each trial's user attributes, where they vary), plus the other parameters every trial shares
+with one distribution (``dropout``, ``batch_size``, ``cell``, ``target_params``). The copy's value is
 the score, negated when higher is better, so both evaluators rank "reaching a good score"
 (in a multi-objective study: the first objective, not the Pareto front).
 
@@ -35,18 +36,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator, get_param_importances
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
-from stacksearch.report.trials import StudyLike, TrialRecord, as_data
+from stacksearch.report.trials import VARIANT_KEYS, StudyLike, TrialRecord, as_data
 
 __all__ = ["Importances", "param_importances", "MAX_FANOVA_TRIALS"]
 
 MAX_FANOVA_TRIALS = 1000
 _WIDTH_PARAM = re.compile(r"units(_\d+)?$")
-_OWN = {"depth", "learning_rate"}
+_OWN = {"depth", "learning_rate", *VARIANT_KEYS}
+_SAME_VALUE = "every scored trial has the same value"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
     distributions, dropped = _distributions(records)
     if not distributions:
         return Importances({}, None, len(records), 0, dropped, ("Importances not computed: no parameter varied.",))
+    if len({r.value for r in records}) < 2:
+        return Importances({}, None, len(records), 0, dropped, (f"Importances not computed: {_SAME_VALUE}.",))
     sign = 1.0 if data.minimize else -1.0
     trials = [_derived(r, distributions, sign) for r in records]
     for number, trial in enumerate(trials):  # distinct numbers: evaluators tell trials apart by them
@@ -100,6 +104,11 @@ def param_importances(study: StudyLike, *, max_fanova_trials: int = MAX_FANOVA_T
     except ImportError:
         fanova = None
         notes.append("fANOVA cross-check skipped: it needs scikit-learn (pip install scikit-learn).")
+    except RuntimeError as error:  # a subsample whose scores are all the same: no variance for fANOVA's trees
+        if "zero total variance" not in str(error):
+            raise
+        fanova = None
+        notes.append(f"fANOVA cross-check skipped: in its subsample {_SAME_VALUE}.")
     if fanova is not None and len(sample) < len(trials):
         notes.append(f"fANOVA ran on a random subsample of {len(sample)} of {len(trials)} scored trials.")
     return Importances(ped, fanova, len(trials), len(sample) if fanova is not None else 0, dropped, tuple(notes))
@@ -123,12 +132,22 @@ def _distributions(records: list[TrialRecord]) -> tuple[dict[str, BaseDistributi
             derived[name] = IntDistribution(int(low), int(high))
         else:
             derived[name] = FloatDistribution(low, high, log=low > 0)
+    for name in VARIANT_KEYS:
+        if len({_has(r, name) for r in records}) > 1:
+            derived[name] = CategoricalDistribution((False, True))
+        elif any(name in r.trial.params for r in records):
+            dropped.append(name)
     for name, dist in _shared_extras(records).items():
         if dist.single() or len({r.trial.params[name] for r in records}) < 2:
             dropped.append(name)
         else:
             derived[name] = dist
     return derived, tuple(dropped)
+
+
+def _has(record: TrialRecord, key: str) -> bool:
+    """Whether the record's variant has ``key`` (``bidirectional`` or ``residual``)."""
+    return key in record.variant.split("+")
 
 
 def _shared_extras(records: list[TrialRecord]) -> dict[str, BaseDistribution]:
@@ -144,6 +163,7 @@ def _shared_extras(records: list[TrialRecord]) -> dict[str, BaseDistribution]:
 
 def _derived(record: TrialRecord, distributions: dict[str, BaseDistribution], sign: float) -> FrozenTrial:
     own: dict[str, Any] = {"depth": record.depth, "width": record.width, "learning_rate": record.learning_rate}
+    own.update({key: _has(record, key) for key in VARIANT_KEYS})
     params = {name: own[name] if name in own else record.trial.params[name] for name in distributions}
     return optuna.trial.create_trial(params=params, distributions=distributions, value=sign * record.value)  # type: ignore[operator]
 

@@ -38,6 +38,7 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         f"_{views.depths_caption(a)}_",
         "## Matched parameter counts (best score per depth; * = band winner)",
         _table(views.bands_view(a)),
+        *_per_variant(a),
         _table(views.width_tests_view(a)) if a.answer.width is not None and a.answer.width.tests else "",
         "## Importance",
         _table(views.importance_view(a)),
@@ -53,6 +54,20 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         ]
     parts += ["## Figures", "\n".join(f"![{name[:-4]}]({name})" for name in figure_files)]
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _per_variant(a: Analysis) -> list[str]:
+    """One section per stack variant (none with one variant): its depth x width and band tables, then the call."""
+    parts = []
+    for t in a.variants:
+        parts += [
+            f"### Variant: {t.variant}",
+            _table(views.depth_width_view(a, t.depth_width)),
+            _table(views.bands_view(a, t.bands)),
+        ]
+    if a.variant_call is not None:
+        parts.append(a.variant_call.sentence)
+    return parts
 
 
 def _table(view: View) -> str:

@@ -9,7 +9,9 @@ the evidence of the search beside it, one seed per configuration, and never name
   its best trials (see :class:`~stacksearch.report.tables.DepthRow`) overlaps no other depth's
   ("overlap");
 - matched parameter counts: which depth wins each factor-2 band that holds two depths, and a
-  warning when the search's clear leader is not the depth that wins the most bands;
+  warning when the search's clear leader is not the depth that wins the most bands; where the study
+  searched several stack variants, whether the variant changes that answer
+  (:func:`~stacksearch.report.variants.variant_call`);
 - importances: PED-ANOVA's ranking, checked against fANOVA's; "indicative only" below
   :data:`MIN_IMPORTANCE_TRIALS` scored trials (PED-ANOVA wants 5 trials in its top 10%);
 - the confirmation state, from the answer: :data:`UNCONFIRMED` without retrained seeds,
@@ -40,6 +42,7 @@ from stacksearch.report.iso import BandWinner, band_winners
 from stacksearch.report.study_answer import StudyAnswer, study_answer
 from stacksearch.report.tables import DepthRow, depth_summary
 from stacksearch.report.trials import StudyData, StudyLike, as_data
+from stacksearch.report.variants import VariantCall, variant_call, variant_tables
 from stacksearch.states import ENDED
 
 __all__ = ["Verdict", "verdict", "MIN_TRIALS_PER_DEPTH", "MIN_IMPORTANCE_TRIALS", "UNCONFIRMED"]
@@ -102,6 +105,7 @@ def verdict(
     winners: Sequence[BandWinner] | None = None,
     confirmation: ConfirmationSummary | None = None,
     answer: StudyAnswer | None = None,
+    variants: VariantCall | None = None,
 ) -> Verdict:
     """Write the verdict's evidence from the study's numbers.
 
@@ -110,7 +114,9 @@ def verdict(
     (:func:`param_importances`), ``depths`` (:func:`depth_summary` with ``top_k`` =
     :data:`TOP_K`), ``winners`` (:func:`band_winners`), ``confirmation``
     (:func:`confirmation_summary` of the study's confirmation results) and ``answer``
-    (:func:`~stacksearch.report.study_answer.study_answer`).
+    (:func:`~stacksearch.report.study_answer.study_answer`). ``variants``
+    (:func:`~stacksearch.report.variants.variant_call`) is computed here when not given; with one
+    variant there is none and no line about variants.
     """
     data = as_data(study)
     rows = list(depths) if depths is not None else depth_summary(data, top_k=TOP_K)
@@ -121,6 +127,9 @@ def verdict(
     call, leader, depth_line = _depth_call(data, rows, min_trials)
     lines = [_baseline_line(data), depth_line, _uncompared_line(data, rows)]
     lines.append(_band_line(winners, leader if call == "clear lead" else None))
+    if variants is None:
+        variants = variant_call(variant_tables(data))
+    lines.append(variants.sentence if variants is not None else "")
     lines += _importance_lines(importances if importances is not None else param_importances(data))
     if not data.confirmation:
         state = UNCONFIRMED

@@ -8,7 +8,10 @@ JSON: no NaN or infinity (null instead), lists for tuples. :func:`verdict_record
 object from a study's :class:`~stacksearch.report.study_answer.StudyAnswer`, adding ``metric``,
 ``direction``, ``margin_rule``, ``looks``, ``cheapest``, ``notes`` and, per depth, the retrained
 architecture's search ``trial``, ``widths`` and ``n_params`` (and ``test_mean`` / ``test_scores``
-where the confirmation stored test scores).
+where the confirmation stored test scores). Where the study searched several stack variants it adds
+``variant_call``: ``call`` (``changes``, ``same`` or ``unknown``), ``changes`` (true, false or null),
+``best`` (each variant's best depth at matched parameter counts), ``tied``, ``variants`` and
+``sentence`` (:class:`~stacksearch.report.variants.VariantCall`); with one variant the key is absent.
 
 Example:
     >>> import json
@@ -29,6 +32,7 @@ from typing import Any
 
 from stacksearch.report.answer import Answer, TestResult
 from stacksearch.report.study_answer import StudyAnswer
+from stacksearch.report.variants import VariantCall
 from stacksearch.report.width_answer import WidthAnswer
 
 __all__ = ["verdict_json", "verdict_record", "json_safe", "FIELDS"]
@@ -86,8 +90,10 @@ def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str,
     return json_safe(record)
 
 
-def verdict_record(result: StudyAnswer) -> dict[str, Any]:
+def verdict_record(result: StudyAnswer, variants: VariantCall | None = None) -> dict[str, Any]:
     """The whole ``verdict.json`` of a study: :func:`verdict_json` plus what the report says beside it.
+
+    ``variants`` (:func:`~stacksearch.report.variants.variant_call`, None with one variant) adds ``variant_call``.
 
     Example:
         >>> import optuna
@@ -115,6 +121,15 @@ def verdict_record(result: StudyAnswer) -> dict[str, Any]:
         cheapest=result.cheapest,
         notes=list(result.notes),
     )
+    if variants is not None:
+        record["variant_call"] = {
+            "call": variants.call,
+            "changes": variants.changes,
+            "best": dict(variants.best),
+            "tied": {name: list(depths) for name, depths in variants.tied.items()},
+            "variants": list(variants.variants),
+            "sentence": variants.sentence,
+        }
     return json_safe(record)
 
 

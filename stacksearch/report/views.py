@@ -16,15 +16,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stacksearch.metrics import metric_bounds
 from stacksearch.report.analysis import Analysis
 from stacksearch.report.answer import TestResult
 from stacksearch.report.fmt import architecture, duration, interval, number
+from stacksearch.report.iso import IsoBandRow
 from stacksearch.report.stats import MIN_INTERVAL_POINTS
 from stacksearch.report.study_answer import WIDTH_WORDS
+from stacksearch.report.tables import DepthWidthRow
 
 __all__ = [
     "View",
@@ -77,8 +79,8 @@ def headline_view(a: Analysis) -> View:
     return ["", ""], rows
 
 
-def depth_width_view(a: Analysis) -> View:
-    """The depth x width table (the CSV's columns)."""
+def depth_width_view(a: Analysis, rows_: Sequence[DepthWidthRow] | None = None) -> View:
+    """The depth x width table (the CSV's columns): of ``rows_`` (one variant's) when given, else the study's."""
     headers = ["depth", "width", "trials", "completed", "best", "median", "best trial", "median parameters"]
     rows = [
         [
@@ -91,7 +93,7 @@ def depth_width_view(a: Analysis) -> View:
             _trial(r.best_trial),
             number(r.median_n_params),
         ]
-        for r in a.depth_width
+        for r in (a.depth_width if rows_ is None else rows_)
     ]
     return headers, rows
 
@@ -160,11 +162,15 @@ def _clipped_note(metric: str, clipped: list[tuple[bool, bool]]) -> str:
     )
 
 
-def bands_view(a: Analysis) -> View:
-    """Parameter bands by depth: each cell the depth's best score (completed trials); ``*`` marks the winner."""
-    depths = sorted({r.depth for r in a.bands})
-    bands = sorted({(r.params_low, r.params_high) for r in a.bands})
-    cells = {(r.params_low, r.depth): r for r in a.bands}
+def bands_view(a: Analysis, rows_: Sequence[IsoBandRow] | None = None) -> View:
+    """Parameter bands by depth: each cell the depth's best score (completed trials); ``*`` marks the winner.
+
+    Of ``rows_`` (one variant's bands) when given, else of the study's.
+    """
+    source = a.bands if rows_ is None else rows_
+    depths = sorted({r.depth for r in source})
+    bands = sorted({(r.params_low, r.params_high) for r in source})
+    cells = {(r.params_low, r.depth): r for r in source}
     rows = []
     for low, high in bands:
         row = [f"{number(low)}-{number(high - 1)}"]

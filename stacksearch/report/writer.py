@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import astuple
 from pathlib import Path
+from typing import Any
 
 import optuna
 
@@ -28,7 +29,7 @@ from stacksearch.report.fast_load import read_trials
 from stacksearch.report.figures import render_figures
 from stacksearch.report.html import render_html
 from stacksearch.report.markdown import render_markdown
-from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS
+from stacksearch.report.tables import DEPTH_WIDTH_COLUMNS, DepthWidthRow
 from stacksearch.report.trials import StudyData, StudyLike, as_data, collect
 from stacksearch.report.verdict_json import verdict_record
 from stacksearch.storage import mask_url, open_storage, sqlite_file
@@ -39,7 +40,8 @@ __all__ = ["write_report", "report_for", "open_study", "default_out_dir"]
 def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.html``, ``depth_width.csv``, ``summary.md``, ``verdict.json`` and one PNG per figure.
 
-    ``study`` is an ``optuna.Study`` or the :class:`StudyData` collected from one.
+    ``study`` is an ``optuna.Study`` or the :class:`StudyData` collected from one. Where the study
+    searched several stack variants, the CSV holds each variant's own rows with a last ``variant`` column.
 
     Returns the paths written: keys ``"html"``, ``"csv"``, ``"summary"``, ``"verdict"`` and each
     figure's name (``"heatmap"``, ``"iso_params"``, ...). Raises :class:`NoCompletedTrialError` when
@@ -71,10 +73,15 @@ def write_report(study: StudyLike, out_dir: str | os.PathLike[str]) -> dict[str,
     paths["csv"] = out / "depth_width.csv"
     with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(DEPTH_WIDTH_COLUMNS)
-        writer.writerows(["" if v is None else v for v in astuple(row)] for row in analysis.depth_width)
+        if analysis.variants:
+            writer.writerow((*DEPTH_WIDTH_COLUMNS, "variant"))
+            for table in analysis.variants:
+                writer.writerows([*_cells(row), table.variant] for row in table.depth_width)
+        else:
+            writer.writerow(DEPTH_WIDTH_COLUMNS)
+            writer.writerows(_cells(row) for row in analysis.depth_width)
     paths["verdict"] = out / "verdict.json"
-    record = verdict_record(analysis.answer)
+    record = verdict_record(analysis.answer, analysis.variant_call)
     paths["verdict"].write_text(json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     paths["summary"] = out / "summary.md"
     paths["summary"].write_text(render_markdown(analysis, [f"{name}.png" for name in figures]), encoding="utf-8")
@@ -127,6 +134,10 @@ def default_out_dir(study_name: str) -> Path:
         PosixPath('reports/adding_T_50')
     """
     return Path("reports") / re.sub(r"[^\w.-]+", "_", study_name)
+
+
+def _cells(row: DepthWidthRow) -> list[Any]:
+    return ["" if v is None else v for v in astuple(row)]
 
 
 def _require_sqlite_file(url: str) -> None:
