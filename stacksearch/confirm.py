@@ -1,4 +1,8 @@
-"""Confirmation: retrain the best architecture of each top depth with several seeds.
+"""Confirmation: retrain the best architecture of each top depth with several seeds, in this process.
+
+``stacksearch run`` confirms by itself, as trials of a sibling study that its workers share
+(:mod:`stacksearch.search.confirming`); this is ``stacksearch confirm``, for studies made
+earlier or by your own Optuna code.
 
 A depth-versus-width verdict from one seed per configuration can be luck. ``confirm``
 retrains each of the ``top`` best depths' best trial with ``seeds`` fresh seeds (same
@@ -19,34 +23,16 @@ from collections.abc import Callable
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from stacksearch.config import SpaceSection
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, StackSearchError
+from stacksearch.search.confirming import SEED_OFFSET
+from stacksearch.search.depths import best_per_depth
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE
 from stacksearch.space import SearchSpace
 
-__all__ = ["confirm_study", "best_per_depth"]
-
-SEED_OFFSET = 10_000
-
-
-def best_per_depth(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
-    """The best completed trial of each depth, for the ``top`` depths with the best scores."""
-    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
-    best: dict[int, optuna.trial.FrozenTrial] = {}
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        depth = trial.user_attrs.get("depth", trial.params.get("depth"))
-        if depth is None:
-            continue
-        current = best.get(depth)
-        if current is None or (
-            trial.values[0] > current.values[0] if maximize else trial.values[0] < current.values[0]
-        ):
-            best[depth] = trial
-    ranked = sorted(best.values(), key=lambda t: t.values[0], reverse=maximize)
-    return ranked[:top]
+__all__ = ["confirm_study", "best_per_depth", "SEED_OFFSET"]
 
 
 def confirm_study(

@@ -100,6 +100,7 @@ class StackedLSTMObjective:
             raise optuna.TrialPruned(f"rejected: {rejected}") from None
         n_params = spec.n_params(data.n_features, data.n_outputs)
         seed = None if self.seed is None else self.seed + trial.number
+        seed = trial.user_attrs.get("confirm_seed", seed)  # a confirmation retraining brings its own seed
         trial.set_user_attr("depth", spec.depth)
         trial.set_user_attr("widths", list(spec.widths))
         trial.set_user_attr("n_params", n_params)
