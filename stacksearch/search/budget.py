@@ -15,10 +15,10 @@ point.
 
 Example:
     >>> deadline = BudgetDeadline(end=1000.0, slots=2, seeds=3, epochs=5, guess=1.0)
-    >>> deadline.current([]).seconds  # 2 depths x 3 seeds x (5 epochs x 1 s + 2 s overhead)
-    42.0
-    >>> round(deadline.remaining(now=900.0), 1)  # 1000 - 42 - 900, nothing measured yet
-    58.0
+    >>> deadline.current([]).seconds  # 1.25 x 2 depths x 3 seeds x (5 epochs x 1 s + 1 s overhead)
+    45.0
+    >>> round(deadline.remaining(now=900.0), 1)  # 1000 - 45 - 900, nothing measured yet
+    55.0
 """
 
 from __future__ import annotations
@@ -55,11 +55,13 @@ __all__ = [
     "GUESS_SECONDS_PER_STEP",
     "OVERHEAD_GUESS",
     "TRACE_GUESS",
+    "RESERVE_MARGIN",
 ]
 
-GUESS_SECONDS_PER_STEP = 5e-5  # one epoch, per training sequence x time step x LSTM layer (2 CPU cores, TensorFlow)
-OVERHEAD_GUESS = 2.0  # seconds per training outside fit(): build, compile, test score
-TRACE_GUESS = 4.0  # seconds per training to build and trace the model (the first epoch's compilation)
+GUESS_SECONDS_PER_STEP = 2e-5  # one epoch, per training sequence x time step x LSTM layer (2 CPU cores, TensorFlow)
+OVERHEAD_GUESS = 1.0  # seconds per training outside fit(): build, compile, test score
+RESERVE_MARGIN = 1.25  # retrainings ran 1.5x their estimate in the quickstart on a busy machine (load 3)
+TRACE_GUESS = 2.0  # seconds per training to trace the model (the first epoch's compilation)
 
 
 class Budget(NamedTuple):
@@ -125,14 +127,15 @@ def estimate(
     stopping only shortens that): each of the best depths' best trial at its own measured
     seconds per epoch, a depth without a completed trial at the median over finished trials,
     ``guess`` seconds per epoch when none has finished. Overhead per training (outside fit:
-    build, compile, test score) is the median of wall time minus ``train_seconds``.
+    build, compile, test score) is the median of wall time minus ``train_seconds``. The sum
+    has :data:`RESERVE_MARGIN` to spare.
 
     Example:
         >>> from optuna.trial import create_trial
         >>> done = [create_trial(value=0.1, params={}, distributions={},
         ...         user_attrs={"depth": d, "train_seconds": 6.0 * d, "epochs_trained": 3}) for d in (1, 2)]
-        >>> estimate(done, slots=2, seeds=3, epochs=5).seconds  # 3 seeds x (2 s + 4 s) x 5 epochs
-        90.0
+        >>> estimate(done, slots=2, seeds=3, epochs=5).seconds  # 1.25 x 3 seeds x (2 s + 4 s) x 5 epochs
+        112.5
     """
     finished = [t for t in trials if t.state.is_finished() and _per_epoch(t) is not None]
     rates = [rate for t in finished if (rate := _per_epoch(t)) is not None]
@@ -143,7 +146,7 @@ def estimate(
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     chosen = [rate for t in best_of(complete, slots, maximize) if (rate := _per_epoch(t)) is not None]
     rates_used = chosen + [median_rate] * (slots - len(chosen))
-    reserve = seeds * sum(rate * epochs + overhead for rate in rates_used)
+    reserve = RESERVE_MARGIN * seeds * sum(rate * epochs + overhead for rate in rates_used)
     spent = sum(int(t.user_attrs.get("epochs_trained", 0) or 0) for t in trials if t.state.is_finished())
     running = sum(1 for t in trials if t.state == TrialState.RUNNING)
     trained = [int(t.user_attrs["epochs_trained"]) for t in finished]
@@ -163,17 +166,18 @@ def guess_seconds_per_epoch(data: SequenceData, depth: tuple[int, int], epochs: 
 
     :data:`GUESS_SECONDS_PER_STEP` x training sequences x time steps x layers (the mean depth
     of the space), plus :data:`TRACE_GUESS` (building and tracing the model, the first epoch's
-    compilation) spread over ``epochs``. Measured on 2 CPU cores with TensorFlow on a busy
-    machine (adding problem, 2,000 sequences of 20 steps: 4 s per epoch for one layer of 64
-    cells, 9 s for three; 128 sequences of 8 steps: 5 s per epoch over 2 epochs, all set-up).
-    A GPU or a quiet machine is faster, so a guessed plan errs long; the measured seconds
+    compilation) spread over ``epochs``. Measured on 2 CPU cores with TensorFlow, load average
+    about 3 (adding problem, 1,000 sequences of 15 steps, 5 epochs: 3.5 s for one layer of 16
+    cells, 8.1 s for three of 32, tracing included; 1 s more per training outside ``fit``). It
+    is the fast end of those, so that the smallest-budget check (:func:`check_budget`) refuses
+    only budgets that surely cannot do; a busier machine is slower, and the measured seconds
     replace the guess once a trial has finished.
 
     Example:
         >>> import numpy as np
         >>> data = SequenceData(np.zeros((2000, 20, 2)), np.zeros(2000), np.zeros((500, 20, 2)), np.zeros(500))
         >>> guess_seconds_per_epoch(data, (1, 3), epochs=8)
-        4.5
+        1.85
     """
     cases, steps = data.x_train.shape[0], data.x_train.shape[1]
     return GUESS_SECONDS_PER_STEP * cases * steps * (depth[0] + depth[1]) / 2 + TRACE_GUESS / max(1, epochs)

@@ -106,8 +106,8 @@ def test_a_budget_too_small_names_the_smallest_that_would_do():
     with pytest.raises(ConfigError, match=r"--budget: '60 epochs' is too small .* give at least 72 epochs"):
         check_budget(parse_budget("60 epochs"), config, seconds_per_epoch=1.0, measured=False, origin="--budget")
     check_budget(parse_budget("72 epochs"), config, seconds_per_epoch=1.0, measured=False)
-    with pytest.raises(ConfigError, match=r"give at least 1m40s \(at 1 s per epoch, guessed"):
-        check_budget(parse_budget("90s"), config, seconds_per_epoch=1.0, measured=False)  # 12 x (6 + 2) s
+    with pytest.raises(ConfigError, match=r"give at least 1m30s \(at 1 s per epoch, guessed"):
+        check_budget(parse_budget("80s"), config, seconds_per_epoch=1.0, measured=False)  # 12 x (6 + 1) s
     off = _config(space={"depth": [1, 3]}, training={"epochs": 6}, confirm=False)
     check_budget(parse_budget("18 epochs"), off, seconds_per_epoch=1.0, measured=False)  # no confirmation to fit
 
@@ -122,12 +122,12 @@ def test_the_reserve_is_measured_on_the_trials_it_would_retrain():
         _done(2, 0.3, seconds=30.0, wall=31.0),
     ]
     found = estimate(trials, slots=2, seeds=3, epochs=5)  # depth 1's best: 3 s/epoch; depth 2's: 10 s/epoch; 1 s over
-    assert found.seconds == 3 * ((3.0 * 5 + 1.0) + (10.0 * 5 + 1.0)) and found.measured
+    assert found.seconds == 1.25 * 3 * ((3.0 * 5 + 1.0) + (10.0 * 5 + 1.0)) and found.measured
     assert found.epochs == 2 * 3 * 5 and found.spent_epochs == 9 and found.trial_epochs == 3
     one = estimate(trials[:2], slots=2, seeds=3, epochs=5)  # depth 2 not completed yet: the median rate (2 s/epoch)
-    assert one.seconds == pytest.approx(3 * ((3.0 * 5 + 1.0) + (2.0 * 5 + 1.0)))
+    assert one.seconds == pytest.approx(1.25 * 3 * ((3.0 * 5 + 1.0) + (2.0 * 5 + 1.0)))
     none = estimate([], slots=2, seeds=3, epochs=5, guess=0.5)
-    assert none.seconds == 3 * 2 * (0.5 * 5 + 2.0) and not none.measured and none.trial_seconds == 0.0
+    assert none.seconds == 1.25 * 3 * 2 * (0.5 * 5 + 1.0) and not none.measured and none.trial_seconds == 0.0
 
 
 def test_the_search_stop_moves_as_trials_finish(tmp_path):
@@ -136,12 +136,12 @@ def test_the_search_stop_moves_as_trials_finish(tmp_path):
     deadline = BudgetDeadline(
         end=now + 200, slots=2, seeds=2, epochs=5, guess=1.0, depth=(1, 2), storage_url=_url(tmp_path), study_name="s"
     )
-    assert deadline.current().seconds == 2 * 2 * (5 + 2)  # guessed reserve, no trial yet
+    assert deadline.current().seconds == 1.25 * 2 * 2 * (5 + 1)  # guessed reserve, no trial yet
     assert deadline.remaining(now=now) == pytest.approx(200.0)  # but no depth has a trial: the search goes on
     study.add_trial(_done(1, 0.4, seconds=6.0, epochs=3, wall=7.0))  # 2 s per epoch, 1 s over, 7 s per trial
     assert deadline.remaining(now=now) == pytest.approx(200.0)  # depth 2 has no trial: the stop waits for it
     study.add_trial(_done(2, 0.3, seconds=12.0, epochs=3, wall=13.0))  # 4 s per epoch
-    reserve = 2 * ((2 * 5 + 1) + (4 * 5 + 1))
+    reserve = 1.25 * 2 * ((2 * 5 + 1) + (4 * 5 + 1))
     assert deadline.remaining(now=now) == pytest.approx(200 - reserve - 10.0)  # minus a typical trial (median 10 s)
     study.add_trial(_done(2, 0.1, seconds=30.0, epochs=3, wall=31.0))  # a slower best for depth 2: more reserve
     assert deadline.remaining(now=now) < 200 - reserve - 10.0
