@@ -383,16 +383,19 @@ def check_budget(
     measured: bool,
     elapsed: float = 0.0,
     origin: str = "study.budget",
+    trials: Sequence[FrozenTrial] = (),
 ) -> None:
     """Raise :class:`ConfigError` when ``budget`` cannot hold one trial per depth and the confirmation.
 
     Epoch budgets are checked exactly (full trainings); time budgets at ``seconds_per_epoch``
     (the study's own median when ``measured``, else :func:`guess_seconds_per_epoch`) with
-    :data:`OVERHEAD_GUESS` per training, plus ``elapsed`` (the run's start-up so far).
+    :data:`OVERHEAD_GUESS` per training, plus ``elapsed`` (the run's start-up so far). A
+    resumed study's ``trials`` spare the depths that already have a completed trial.
     """
     lo, hi = config.space.depth
-    depths = hi - lo + 1
-    slots = min(config.confirm.top, depths) if config.confirm.enabled else 0
+    done = {depth_of(t) for t in trials if t.state == TrialState.COMPLETE}
+    slots = min(config.confirm.top, hi - lo + 1) if config.confirm.enabled else 0
+    depths = sum(1 for d in range(lo, hi + 1) if d not in done)
     seeds = config.confirm.seeds if config.confirm.enabled else 0
     epochs = config.training.epochs
     need = smallest_budget(
@@ -415,7 +418,8 @@ def check_budget(
         source = "measured on this study's trials" if measured else "guessed from the data's size"
         least, how = format_seconds(need), f" (at {seconds_per_epoch:.2g} s per epoch, {source})"
     off = ", or turn the confirmation off (confirm: false)" if slots else ""
+    share = "one trial per depth" if not done else "one trial per depth still without a completed one"
     raise ConfigError(
-        f"{origin}: {budget.text!r} is too small for one trial per depth ({depths} x {epochs} epochs){confirmation}: "
+        f"{origin}: {budget.text!r} is too small for {share} ({depths} x {epochs} epochs){confirmation}: "
         f"give at least {least}{how}{off}"
     )

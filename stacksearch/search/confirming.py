@@ -333,10 +333,12 @@ class Watcher:
         self.thread.start()
 
     def _run(self) -> None:
-        storage = open_storage(self.config.storage_url, heartbeat=False)
-        study = optuna.load_study(study_name=self.config.study_name, storage=storage)
+        study: optuna.Study | None = None
         while not self.done.wait(1.0):
             try:
+                if study is None:
+                    storage = open_storage(self.config.storage_url, heartbeat=False)
+                    study = optuna.load_study(study_name=self.config.study_name, storage=storage)
                 self.tell(study)
             except Exception:  # noqa: BLE001 - a busy database must not stop the run; the next look tells
                 continue

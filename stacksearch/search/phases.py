@@ -141,14 +141,15 @@ def plan_run(
         elapsed = time.time() - started
         check_budget(
             budget, config, seconds_per_epoch=found.seconds_per_epoch, measured=found.measured, elapsed=elapsed,
-            origin=origin,
+            origin=origin, trials=trials,
         )  # fmt: skip
     explicit = "n_trials" in config.study.model_fields_set
     if not explicit:
         config.study.n_trials = UNLIMITED
     lines = [_budget_line(budget, found, started, explicit, config.study.n_trials, then, slots) + after]
     if closed:
-        lines = [f"plan: the search ended under budget {budget.text} in an earlier run; {then}, only what is missing"]
+        rest = then.removeprefix("then ")
+        lines = [f"plan: the search ended under budget {budget.text} in an earlier run; {rest}, only what is missing"]
     elif ended:
         lines.append(f"resuming with budget {budget.text} (the search had ended under {record.get('text')}): "
                      "the new budget applies from now")  # fmt: skip

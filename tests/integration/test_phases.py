@@ -45,5 +45,5 @@ def test_a_budgeted_run_searches_then_confirms_and_a_second_run_retrains_nothing
     before = (_counts("phased"), _counts("phased.confirm"))
     assert main(["run", str(path)]) == 0
     again = capsys.readouterr().out
-    assert "the search ended under budget 45s in an earlier run" in again and "retrained (phased.confirm)" in again
+    assert "the search ended under budget 45s in an earlier run; confirm 2 depths" in again and "retrained (phased.confirm)" in again
     assert (_counts("phased"), _counts("phased.confirm")) == before

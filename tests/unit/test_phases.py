@@ -372,3 +372,19 @@ def test_run_on_a_study_of_other_code_says_it_cannot_compare_and_ends_0(workdir,
     out = capsys.readouterr().out
     assert "confirmation: cannot compare depths: no completed trial records its depth" in out
     assert len(theirs.trials) == 2  # nothing trained, nothing queued
+
+
+def test_a_resumed_run_with_the_same_budget_goes_to_the_confirmation_and_another_reopens_the_search(tmp_path):
+    data = SequenceData(np.zeros((100, 5, 1)), np.zeros(100), np.zeros((20, 5, 1)), np.zeros(20))
+    study = _study(tmp_path)
+    study.add_trials([_done(1, 0.5), _done(2, 0.4)])
+    config = _config(study={"budget": "90s", "storage": _url(tmp_path)}, confirm={"top": 2, "seeds": 2})
+    phases._record(study, config, True, "budget")
+    same = phases.plan_run(config, data)
+    assert same.closed and same.deadline.expired() and not phases.hard_end(same.deadline).expired()
+    assert same.lines == ["plan: the search ended under budget 90s in an earlier run; confirm 2 depths x 2 seeds, "
+                          "only what is missing"]  # fmt: skip
+    config.study.budget = "2m"
+    other = phases.plan_run(config, data)
+    assert not other.closed and not other.deadline.expired()
+    assert other.lines[1] == "resuming with budget 2m (the search had ended under 90s): the new budget applies from now"
