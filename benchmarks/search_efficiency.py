@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from stacksearch.config import StudyConfig  # noqa: E402
+from stacksearch.search.depths import stratified_startup  # noqa: E402
 from stacksearch.search.setup import make_pruner, make_sampler  # noqa: E402
 
 TABLE = Path(__file__).parent / "data" / "adding_grid.json"
@@ -93,10 +94,16 @@ def run_optuna(
     patience: int | None,
     cap: int,
     name: str = "replay",
+    stratified: bool = False,
 ) -> tuple[int | None, int]:
-    """Epochs until study.best_value is within tolerance (None: not within ``cap``), trials."""
+    """Epochs until study.best_value is within tolerance (None: not within ``cap``), trials.
+
+    ``stratified``: start with one trial per depth (``stacksearch run``'s start-up, stacksearch.search.depths).
+    """
     # a fixed study name: HyperbandPruner assigns brackets by hashing it with the trial number
     study = optuna.create_study(study_name=name, direction="minimize", sampler=sampler, pruner=pruner)
+    if stratified:
+        stratified_startup(study, space.depth)
     used = [0]
 
     def objective(trial: optuna.Trial) -> float:
@@ -189,18 +196,21 @@ def run_kerastuner(table: Table, kind: str, seed: int, cap: int) -> tuple[int | 
 
 
 def methods(table: Table, n_trials: int, cap: int) -> dict[str, Callable[[int], tuple[int | None, int]]]:
-    def ss(sampler: str = "tpe", pruner: str = "hyperband", patience: int | None = 3):
+    def ss(sampler: str = "tpe", pruner: str = "hyperband", patience: int | None = 3, stratified: bool = False):
         def run(seed: int):
             cfg = config(table, seed, n_trials, sampler, pruner)
             space = cfg.space.to_space()
+            sampler_, pruner_ = make_sampler(cfg, space), make_pruner(cfg)
             return run_optuna(
-                table, make_sampler(cfg, space), make_pruner(cfg), space, patience, cap, name=f"replay-{seed}"
+                table, sampler_, pruner_, space, patience, cap, name=f"replay-{seed}", stratified=stratified
             )
 
         return run
 
     return {
-        "stacksearch": ss(),  # the defaults: TPE (make_sampler) + Hyperband (make_pruner) + patience 3
+        # the defaults: one trial per depth first, then TPE (make_sampler) + Hyperband (make_pruner) + patience 3
+        "stacksearch": ss(stratified=True),
+        "stacksearch-prev": ss(),  # the defaults before the stratified start-up
         "random": ss("random", "none", None),  # plain random search, full budget per trial
         "grid": ss("grid", "none", None),  # every grid point once, shuffled by the seed
         "kt-random": lambda seed: run_kerastuner(table, "random", seed, cap),

@@ -1,9 +1,11 @@
 """The ``stacksearch`` command: run studies, list studies and benchmarks, write reports.
 
 User errors print one line and exit with code 2 (``--debug`` shows the traceback).
-``run`` exits 0 when the study reached ``n_trials`` or ``--timeout`` (seconds from the start
-of the command, data loading included, with one process or ``--workers N``) and 130 when it
-was stopped (Ctrl-C): the loop's stop reason maps to the exit code and last line.
+``run`` plans a search and a confirmation inside ``--budget`` and says the plan first
+(:mod:`stacksearch.search.phases`); it exits 0 when both are done (the search at ``n_trials``
+or its budget) or at ``--timeout`` (seconds from the start of the command, data loading
+included, with one process or ``--workers N``) and 130 when it was stopped (Ctrl-C): the
+run's stop reason maps to the exit code and last line.
 
 Example:
     $ stacksearch run studies/quickstart.yaml --n-trials 5
@@ -84,35 +86,33 @@ def _install_interrupt_handler(stop: threading.Event) -> None:
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
     """Run or resume a study from a YAML file."""
-    started = time.time()  # --timeout counts from here, data loading included, however many workers
+    started = time.time()  # --timeout and --budget count from here, data loading included, however many workers
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
-    from stacksearch.search.loop import Deadline, run_trials, trial_counts
+    from stacksearch.search.loop import trial_counts
+    from stacksearch.search.phases import UNLIMITED, plan_run, run_phases, spent_line
     from stacksearch.sources import load_study_data
     from stacksearch.states import FINISHED
     from stacksearch.storage import mask_url
 
     config = load_config(args.study_file, **_flags(args))
-    deadline = Deadline.after(config.study.timeout, start=started)
     data = load_study_data(config)
     _print_depths_out(config, data)
+    plan = plan_run(config, data, started=started, origin="--budget" if args.budget else "study.budget")
+    config = plan.config
     stop = threading.Event()
     _install_interrupt_handler(stop)
     console.print(
         f"study [bold]{config.study_name}[/] on {data.name} ({data.task}, {data.metric}, "
         f"baseline {format_value(data.baseline)}) -> {mask_url(config.storage_url)}"
     )
-    progress = StudyProgress(config.study.n_trials, data.direction, console=console)
+    for line in plan.lines:
+        console.print(line, markup=False)
+    target = None if config.study.n_trials == UNLIMITED else config.study.n_trials
+    progress = StudyProgress(target, data.direction, console=console)
     try:
         with progress:
-            from stacksearch.search.pool import run_pool, uses_worker_processes
-
-            if uses_worker_processes(config):
-                result = run_pool(
-                    config, config.study.workers, callbacks=[progress], stop=stop, data=data, deadline=deadline
-                )
-            else:
-                result = run_trials(config, callbacks=[progress], stop=stop, data=data, deadline=deadline)
+            result = run_phases(plan, data, callbacks=[progress], stop=stop, on_phase=progress.set_phase)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished trials are saved; run the same command to continue[/]")
         return 130
@@ -120,10 +120,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     counts = trial_counts(study)
     finished = sum(counts[s] for s in FINISHED)
     print_best(console, study, data.metric)
-    console.print(
-        f"trials: {finished}/{config.study.n_trials} finished "
-        f"({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)"
-    )
+    of = "" if target is None else f"/{target}"
+    console.print(f"trials: {finished}{of} finished ({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)")
+    console.print(result.note, markup=False)
+    if plan.budget is not None:
+        console.print(spent_line(plan, study, started), markup=False)
+    if study.get_trials(deepcopy=False, states=(FINISHED[0],)):
+        from stacksearch.report import answer_line, study_answer
+
+        console.print(f"[bold]answer[/]: {escape(answer_line(study_answer(study)))}", soft_wrap=True)
     console.print(f"storage: {mask_url(config.storage_url)}  study: {config.study_name}")
     if config.tracking.enabled:
         console.print(f"mlflow: {mask_url(config.tracking_uri)} (stacksearch ui to browse)")
@@ -368,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         help="start no trial after this many seconds from the start of the command (data loading included)",
+    )
+    run.add_argument(
+        "--budget",
+        help="the whole run's budget, search and confirmation: a duration (20m, 1h30m, 90s) or epochs "
+        "('600 epochs'), from the start of the command (default: study.budget, none)",
     )
     run.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage', file=True)})")
     run.add_argument("--study-name", help="study name (default: from the file)")

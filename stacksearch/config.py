@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,42 @@ from stacksearch.space import SearchSpace
 __all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]
 
 BACKENDS = ("tensorflow", "jax", "torch")
+_EPOCHS = re.compile(r"(\d+)\s*epochs?")
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?:in)?)?(?:(\d+(?:\.\d+)?)s)?")
+_BUDGET_HINT = "give a duration (20m, 1h30m, 90s), a number of seconds, or epochs (600 epochs)"
+
+
+def _parse_budget(value: str | float | None) -> tuple[str, float] | None:
+    """A budget as ``("seconds", s)`` or ``("epochs", n)``; None for no budget. Raises ValueError.
+
+    Example:
+        >>> _parse_budget("1h30m"), _parse_budget("600 epochs"), _parse_budget(90), _parse_budget(None)
+        (('seconds', 5400.0), ('epochs', 600.0), ('seconds', 90.0), None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(_BUDGET_HINT)
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = re.sub(r"\s+", " ", str(value).strip().lower())
+        epochs = _EPOCHS.fullmatch(text)
+        if epochs:
+            if int(epochs.group(1)) < 1:
+                raise ValueError("must be 1 epoch or more")
+            return ("epochs", float(epochs.group(1)))
+        try:
+            seconds = float(text)
+        except ValueError:
+            duration = _DURATION.fullmatch(text.replace(" ", ""))
+            if not text or duration is None or not any(duration.groups()):
+                raise ValueError(_BUDGET_HINT) from None
+            hours, minutes, secs = (float(part or 0) for part in duration.groups())
+            seconds = 3600 * hours + 60 * minutes + secs
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"must be more than 0 seconds; {_BUDGET_HINT}")
+    return ("seconds", seconds)
 
 
 class _Section(BaseModel):
@@ -62,6 +99,7 @@ class StudySection(_Section):
     name: str | None = None
     n_trials: int = Field(N_TRIALS, ge=1)
     timeout: float | None = Field(None, gt=0)
+    budget: str | float | None = None
     seed: int | None = SEED
     storage: str | None = None
     sampler: Literal["tpe", "random", "grid"] = "tpe"
@@ -73,6 +111,12 @@ class StudySection(_Section):
     grace_period: int = Field(GRACE_PERIOD, ge=1)
     checkpoints: bool = True
     artifacts: str | None = None
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _a_budget(cls, value: Any) -> Any:
+        _parse_budget(value)
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("recycle_after", mode="before")
     @classmethod
@@ -223,6 +267,30 @@ class ReportSection(_Section):
     out: str | None = None
 
 
+class ConfirmSection(_Section):
+    """The confirmation after the search: the ``top`` depths' best architectures retrained with ``seeds`` seeds.
+
+    ``max_seeds`` (default twice ``seeds``) caps the seeds added while the answer is undecided;
+    ``confirm: false`` in the file turns the confirmation off.
+    """
+
+    enabled: bool = True
+    top: int = Field(3, ge=1)
+    seeds: int = Field(3, ge=2)
+    max_seeds: int | None = Field(None, ge=2)
+
+    @model_validator(mode="after")
+    def _cap_above_seeds(self) -> ConfirmSection:
+        if self.max_seeds is not None and self.max_seeds < self.seeds:
+            raise ValueError(f"confirm.max_seeds ({self.max_seeds}) must be at least confirm.seeds ({self.seeds})")
+        return self
+
+    @property
+    def seed_cap(self) -> int:
+        """The most seeds any architecture is retrained with."""
+        return self.max_seeds if self.max_seeds is not None else 2 * self.seeds
+
+
 class StudyConfig(_Section):
     """A whole study file. Exactly one of ``benchmark`` or ``data`` says what to train on."""
 
@@ -233,9 +301,10 @@ class StudyConfig(_Section):
     training: TrainingSection = Field(default_factory=TrainingSection)
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    confirm: ConfirmSection = Field(default_factory=ConfirmSection)
     source: str | None = Field(None, exclude=True)
 
-    @field_validator("tracking", "report", mode="before")
+    @field_validator("tracking", "report", "confirm", mode="before")
     @classmethod
     def _bool_section(cls, value: Any) -> Any:
         return {"enabled": value} if isinstance(value, bool) else value
@@ -289,7 +358,7 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return []
 
 
-def _describe(error: dict[str, Any], prefix: str) -> str:
+def _describe(error: Mapping[str, Any], prefix: str) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     key = ".".join(str(p) for p in loc)
     where = f"{prefix}{key}: " if key else prefix
@@ -339,6 +408,7 @@ def load_config(
     *,
     n_trials: int | None = None,
     timeout: float | None = None,
+    budget: str | float | None = None,
     storage: str | None = None,
     study_name: str | None = None,
     backend: str | None = None,
@@ -379,6 +449,7 @@ def load_config(
         env=env,
         n_trials=n_trials,
         timeout=timeout,
+        budget=budget,
         storage=storage,
         study_name=study_name,
         backend=backend,
@@ -419,5 +490,6 @@ def apply_overrides(config: StudyConfig, env: Mapping[str, str] | None = None, *
         try:
             setattr(section, setting.field, choice.value)
         except ValidationError as err:
-            raise ConfigError(f"{choice.origin}={choice.value!r}: {err.errors()[0]['msg']}") from None
+            message = err.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"{choice.origin}={choice.value!r}: {message}") from None
     return config

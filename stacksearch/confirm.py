@@ -1,4 +1,8 @@
-"""Confirmation: retrain the best architecture of each top depth with several seeds.
+"""Confirmation: retrain the best architecture of each top depth with several seeds, in this process.
+
+``stacksearch run`` confirms by itself, as trials of a sibling study that its workers share
+(:mod:`stacksearch.search.confirming`); this is ``stacksearch confirm``, for studies made
+earlier or by your own Optuna code.
 
 A depth-versus-width verdict from one seed per configuration can be luck. ``confirm``
 retrains each of the ``top`` best depths' best trial with ``seeds`` fresh seeds (same
@@ -16,35 +20,19 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import optuna
-from optuna.trial import TrialState
 
 from stacksearch.config import SpaceSection
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, NoCompletedTrialError
-from stacksearch.metrics import better, ranked
+from stacksearch.search.confirming import SEED_OFFSET
+from stacksearch.search.depths import best_per_depth
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE
 from stacksearch.space import SearchSpace
 
-__all__ = ["confirm_study", "best_per_depth"]
-
-SEED_OFFSET = 10_000
-
-
-def best_per_depth(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
-    """The best completed trial of each depth, for the ``top`` depths with the best scores."""
-    direction = study.directions[0]
-    best: dict[int, optuna.trial.FrozenTrial] = {}
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        depth = trial.user_attrs.get("depth", trial.params.get("depth"))
-        if depth is None:
-            continue
-        current = best.get(depth)
-        if current is None or better(trial.values[0], current.values[0], direction):
-            best[depth] = trial
-    return ranked(best.values(), direction, key=lambda t: t.values[0])[:top]
+__all__ = ["confirm_study", "best_per_depth", "SEED_OFFSET"]
 
 
 def confirm_study(
@@ -95,7 +83,9 @@ def confirm_study(
                 seed=SEED_OFFSET + index,
                 prune=False,
             )
-            value = objective(optuna.trial.FixedTrial(trial.params, number=0))
+            rerun = cast(optuna.Trial, optuna.trial.FixedTrial(trial.params, number=0))  # Optuna's way to rerun
+            value = objective(rerun)
+            assert not isinstance(value, tuple)  # one objective: multi_objective is off here
             values.append(float(value))
         result = {
             "depth": trial.user_attrs.get("depth"),

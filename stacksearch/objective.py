@@ -79,6 +79,7 @@ class _FitObjective:
 
     def _trial_seed(self, trial: optuna.Trial) -> int | None:
         seed = None if self.seed is None else self.seed + trial.number
+        seed = trial.user_attrs.get("confirm_seed", seed)  # a confirmation retraining brings its own seed
         trial.set_user_attr("seed", seed)
         return seed
 
@@ -210,11 +211,10 @@ class StackedLSTMObjective(_FitObjective):
             trial.set_user_attr("reject_reason", str(rejected))
             raise optuna.TrialPruned(f"rejected: {rejected}") from None
         n_params = spec.n_params(data.n_features, data.n_outputs, sequence_output=self._sequence_output)
-        seed = None if self.seed is None else self.seed + trial.number
+        seed = self._trial_seed(trial)
         trial.set_user_attr("depth", spec.depth)
         trial.set_user_attr("widths", list(spec.widths))
         trial.set_user_attr("n_params", n_params)
-        trial.set_user_attr("seed", seed)
         trial.set_user_attr("bidirectional", spec.bidirectional)
         trial.set_user_attr("residual", spec.residual)
         for listener in self.listeners:

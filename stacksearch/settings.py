@@ -126,6 +126,7 @@ def _table(*rows: Setting) -> Mapping[str, Setting]:
 SETTINGS: Mapping[str, Setting] = _table(
     Setting("n_trials", "--n-trials", None, "study.n_trials", N_TRIALS, (5, 7)),
     Setting("timeout", "--timeout", None, "study.timeout", None, (60.0, 90.0)),
+    Setting("budget", "--budget", None, "study.budget", None, ("20m", "600 epochs")),  # None: no budget
     Setting(
         "storage",
         "--storage",

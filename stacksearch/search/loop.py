@@ -265,7 +265,7 @@ def _freeze_long_lived_objects() -> None:
 
 def _work(
     study: optuna.Study,
-    objective: Callable,
+    objective: _TargetGuard,
     config: StudyConfig,
     callbacks: list[Callback],
     stop: threading.Event,

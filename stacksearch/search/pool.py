@@ -50,6 +50,7 @@ from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, WorkerError
 from stacksearch.host import cpu_count, visible_gpus, worker_env, worker_label
+from stacksearch.search.budget import deadline_from_json, hard_end
 from stacksearch.search.loop import Deadline, RunResult, StopReason
 from stacksearch.search.setup import prepare_study
 from stacksearch.sources import load_study_data
@@ -162,7 +163,7 @@ def read_worker_file(path: str | Path) -> tuple[StudyConfig, Deadline]:
     payload = json.loads(Path(path).read_text(encoding="utf-8"))
     config = StudyConfig.model_validate(payload["config"])
     config.source = payload.get("source")
-    return config, Deadline.from_json(payload.get("deadline"))
+    return config, deadline_from_json(payload.get("deadline"), config)
 
 
 def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -313,7 +314,7 @@ class _WorkerPool:
         return self.procs + [proc for proc in self.successors if proc is not None]
 
     def _replaceable(self, code: int | None, stop: threading.Event) -> bool:
-        return code == RECYCLE_EXIT and not stop.is_set() and not self.deadline.expired()
+        return code == RECYCLE_EXIT and not stop.is_set() and not hard_end(self.deadline).expired()
 
     def prepare_successors(self, finished: Sequence[optuna.trial.FrozenTrial], stop: threading.Event) -> None:
         """Start the replacement of each worker that is on its last trial before recycling."""

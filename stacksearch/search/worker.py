@@ -1,8 +1,9 @@
 """One worker process of a local pool (``python -m stacksearch.search.worker``), started by :func:`run_workers`.
 
 It reads its configuration and the run's deadline from the private file the pool wrote,
-loads the data, waits for the process it replaces (if any) to exit, and runs trials with
-:func:`~stacksearch.search.loop.run_trials` until the run's deadline (not one of its own).
+loads the data, waits for the process it replaces (if any) to exit, and runs
+:func:`~stacksearch.search.phases.work`: search trials until the run's deadline (not one of its
+own) or ``n_trials``, then its share of the confirmation's retrainings.
 Exit codes (:func:`exit_code` of the loop's :class:`StopReason`): 0 done (target, deadline, or
 stopped after the running trial), :data:`RECYCLE_EXIT` left to be replaced, 2 a user error,
 130 stopped at once.
@@ -23,6 +24,7 @@ from typing import Any
 import optuna
 
 from stacksearch.exceptions import StackSearchError
+from stacksearch.search.budget import hard_end
 from stacksearch.search.loop import StopReason
 from stacksearch.search.pool import RECYCLE_EXIT, read_worker_file, recycle_after
 
@@ -75,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     from stacksearch.backend import limit_framework_threads, select_backend
-    from stacksearch.search.loop import run_trials
+    from stacksearch.search.phases import work
     from stacksearch.sources import load_study_data
 
     config, deadline = read_worker_file(args.config)
@@ -92,15 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     try:
-        if deadline.expired():  # the run's timeout passed before this process started: no framework to load
+        if hard_end(deadline).expired():  # the run's timeout passed before this process started: nothing to load
             return exit_code(StopReason.DEADLINE)
         select_backend(config.backend)
         limit_framework_threads()
         data = load_study_data(config)
         if args.after is not None:
             _wait_for_exit(args.after, stop)
-        result = run_trials(config, stop=stop, data=data, max_trials=recycle_after(config), deadline=deadline)
-        return exit_code(result.reason)
+        return exit_code(work(config, data, stop=stop, deadline=deadline, max_trials=recycle_after(config)))
     except KeyboardInterrupt:
         return 130
     except StackSearchError as err:

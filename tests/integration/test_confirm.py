@@ -10,6 +10,7 @@ space: {depth: [1, 2], units: [4, 4], learning_rate: [0.01, 0.01]}
 training: {epochs: 1, batch_size: 32}
 tracking: false
 report: false
+confirm: false  # the run's own confirmation is off: this is `stacksearch confirm`
 """
 
 

@@ -18,6 +18,7 @@ space: {depth: [1, 1], units: [4, 8], learning_rate: [0.001, 0.01]}
 training: {epochs: 50, batch_size: 16, patience: null}
 tracking: false
 report: false
+confirm: false
 """
 
 

@@ -71,7 +71,8 @@ def test_study_file_searches_both_variants_and_tracks_them(workdir, sqlite_uri, 
         "space: {depth: [1, 3], units: [4, 8], bidirectional: [false, true], residual: [false, true]}\n"
         "training: {epochs: 1, batch_size: 32}\n"
         f"tracking: {{tracking_uri: '{sqlite_uri}'}}\n"
-        "report: {out: out}\n",
+        "report: {out: out}\n"
+        "confirm: false\n",
     )
     assert main(["run", str(study_file)]) == 0
     study = optuna.load_study(study_name="variants", storage="sqlite:///stacksearch.db")

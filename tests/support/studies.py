@@ -17,6 +17,7 @@ space: {{depth: [1, 2], units: [4, 12], learning_rate: [0.001, 0.01]}}
 training: {{epochs: 2, batch_size: 64}}
 tracking: false
 report: false
+confirm: false
 """
 
 

@@ -65,6 +65,7 @@ def study_yaml(
         f"training: {training}\n"
         f"tracking: {track}\n"
         "report: false\n"
+        "confirm: false\n"
     )
     path = folder / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")

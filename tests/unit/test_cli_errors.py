@@ -41,6 +41,11 @@ CASES = {
     "missing_data_file": lambda d: _data_study(d, d / "nowhere.npz"),
     "unknown_benchmark": lambda d: GOOD.replace("name: adding", "name: adder"),
     "unsupported_storage": lambda d: GOOD.replace("seed: 1}", "seed: 1, storage: 'redis://localhost'}"),
+    "bad_budget": lambda d: GOOD.replace("seed: 1}", "seed: 1, budget: soon}"),
+    "budget_too_small": lambda d: GOOD.replace("seed: 1}", "seed: 1, budget: 10 epochs}").replace(
+        "confirm: false", "confirm: {top: 3, seeds: 3}"
+    ),
+    "bad_confirm": lambda d: GOOD.replace("confirm: false", "confirm: {seeds: 1}"),
     "nan_in_data": lambda d: _data_study(d, _npz(d, x_val=np.full((8, 5, 2), np.nan))),
     "two_dimensional_x": lambda d: _data_study(d, _npz(d, x_train=np.zeros((20, 5)))),
     "mismatched_lengths": lambda d: _data_study(d, _npz(d, y_train=np.zeros(19))),
@@ -66,6 +71,10 @@ CULPRITS = {
     "missing_data_file": "nowhere.npz",
     "unknown_benchmark": "unknown benchmark 'adder'",
     "unsupported_storage": "unsupported storage URL",
+    "bad_budget": "study.budget: give a duration (20m, 1h30m, 90s), a number of seconds, or epochs",
+    "budget_too_small": "study.budget: '10 epochs' is too small for one trial per depth (2 x 2 epochs) and the "
+    "confirmation (2 depths x 3 seeds x 2 epochs): give at least 16 epochs",
+    "bad_confirm": "confirm.seeds: Input should be greater than or equal to 2",
     "nan_in_data": "x_val contains NaN",
     "two_dimensional_x": "x_train has shape (20, 5)",
     "mismatched_lengths": "y_train has 19",
@@ -113,17 +122,30 @@ def test_space_no_trial_can_pass_is_refused_before_any_worker_starts(workdir, ca
 
 
 def test_depths_no_trial_can_pass_are_named_before_the_run(workdir, capsys, monkeypatch):
-    import stacksearch.search.loop
+    import stacksearch.search.phases
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # stands in for the run: only what is printed before it matters
 
-    monkeypatch.setattr(stacksearch.search.loop, "run_trials", interrupted)
+    monkeypatch.setattr(stacksearch.search.phases, "run_phases", interrupted)
     study = write_study(workdir / "study.yaml", GOOD.replace("units: [4, 12]", "units: [4, 12], max_params: 200"))
     assert main(["run", str(study)]) == 130
     out = capsys.readouterr().out
     assert "depth 2 is out: its smallest model has 261 parameters, over max_params=200" in out
     assert "depth 1 is out" not in out
+
+
+def test_a_budget_flag_too_small_is_named_and_creates_nothing(workdir, capsys):
+    study = write_study(workdir / "study.yaml", GOOD)
+    assert main(["run", str(study), "--budget", "1s"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("stacksearch: error: --budget: '1s' is too small for one trial per depth")
+        and "give at least" in err
+    )
+    assert main(["run", str(study), "--budget", "3 days"]) == 2
+    assert "--budget='3 days': give a duration" in capsys.readouterr().err
+    assert not (workdir / "stacksearch.db").exists()
 
 
 def test_debug_flag_shows_the_traceback(workdir):
