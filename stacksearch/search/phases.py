@@ -242,7 +242,7 @@ def prepare(config: StudyConfig, data: SequenceData, deadline: Deadline, closed:
     from stacksearch.search.setup import prepare_study
 
     study = prepare_study(config, data, config.space.to_space())
-    if config.study.sampler != "grid":
+    if config.study.sampler != "grid" and not hard_end(deadline).expired():  # past the timeout nothing is queued
         stratified_startup(study, config.space.depth)
         DepthQuota(config.space.depth, config.study.n_trials, deadline).check(study)
     if not closed and (study.user_attrs.get("search_phase") or {}).get("over"):
