@@ -29,7 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from stacksearch import __version__
+from stacksearch.arguments import build_parser
 from stacksearch.exceptions import StackSearchError
 from stacksearch.listing import format_value, print_best, print_listing
 from stacksearch.settings import SETTINGS, resolve
@@ -90,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
     from stacksearch.search.loop import trial_counts
-    from stacksearch.search.phases import UNLIMITED, plan_run, run_phases, spent_line
+    from stacksearch.search.phases import UNLIMITED, budget_record, plan_run, run_phases, spent_line
     from stacksearch.sources import load_study_data
     from stacksearch.states import FINISHED
     from stacksearch.storage import mask_url
@@ -124,7 +124,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"trials: {finished}{of} finished ({counts[FINISHED[0]]} complete, {counts[FINISHED[1]]} pruned)")
     console.print(result.note, markup=False)
     if plan.budget is not None:
-        console.print(spent_line(plan, study, started), markup=False)
+        record = budget_record(plan, study, started)
+        study.set_user_attr("budget", record)  # the report's and verdict.json's budget: planned and spent
+        console.print(spent_line(record), markup=False)
+    if config.confirm.enabled:  # how the report tests the seeds: one look (no seeds are added yet)
+        seeds = config.confirm.seeds
+        study.set_user_attr("confirm", {"top": config.confirm.top, "seeds": seeds, "max_seeds": seeds})
     if study.get_trials(deepcopy=False, states=(FINISHED[0],)):
         from stacksearch.report import answer_line, study_answer
 
@@ -153,13 +158,6 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             given = setting.switch if given else None
         flags[setting.name] = given
     return flags
-
-
-def _default(name: str, *, file: bool = False) -> str:
-    """Where a setting comes from without its flag, for ``--help``: its variable, the study file's key, the default."""
-    setting = SETTINGS[name]
-    layers = [setting.env] if setting.env else []
-    return ", else ".join([*layers, *([setting.key] if file else []), str(setting.default)])
 
 
 def _print_depths_out(config: Any, data: Any) -> None:
@@ -350,90 +348,6 @@ def cmd_sync_mlflow(args: argparse.Namespace) -> int:
         f"mlflow {mask_url(tracker.tracking_uri)}, study {args.study}: {result}", soft_wrap=True, markup=False
     )
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``stacksearch`` command."""
-    parser = argparse.ArgumentParser(prog="stacksearch", description="How deep and how wide should a stacked LSTM be?")
-    parser.add_argument("--version", action="version", version=f"stacksearch {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    run = sub.add_parser("run", help="run or resume a study from a YAML study file")
-    run.add_argument("study_file", metavar="STUDY.yaml")
-    run.add_argument("--n-trials", type=int, help="target number of finished trials for the study")
-    run.add_argument(
-        "--timeout",
-        type=float,
-        help="start no trial after this many seconds from the start of the command (data loading included)",
-    )
-    run.add_argument(
-        "--budget",
-        help="the whole run's budget, search and confirmation: a duration (20m, 1h30m, 90s) or epochs "
-        "('600 epochs'), from the start of the command (default: study.budget, none)",
-    )
-    run.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage', file=True)})")
-    run.add_argument("--study-name", help="study name (default: from the file)")
-    run.add_argument(
-        "--backend",
-        choices=("auto", "tensorflow", "jax", "torch"),
-        help=f"Keras backend (default: {_default('backend', file=True)}: TensorFlow on CPU, JAX on a GPU; "
-        "docs/performance.md)",
-    )
-    run.add_argument("--seed", type=int, help="sampler and training seed")
-    run.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri', file=True)})")
-    run.add_argument("--no-tracking", action="store_true", help="do not log to MLflow")
-    run.add_argument("--no-report", action="store_true", help="do not write the report at the end")
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="worker processes on this machine sharing the study (default: study.workers, 1)",
-    )
-
-    studies = sub.add_parser("studies", help="list the studies in a storage")
-    studies.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
-
-    sub.add_parser("benchmarks", help="list the built-in benchmarks")
-
-    report = sub.add_parser("report", help="write the depth-versus-width report of a study")
-    report.add_argument("study", metavar="STUDY", help="study name")
-    report.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
-    report.add_argument("--out", help="output folder (default reports/STUDY/)")
-    report.add_argument(
-        "--json", action="store_true", help="print the verdict (verdict.json) on stdout and nothing else there"
-    )
-
-    confirm = sub.add_parser("confirm", help="retrain the best architecture of each top depth with several seeds")
-    confirm.add_argument("study", metavar="STUDY", help="study name")
-    confirm.add_argument("--top", type=int, default=3, help="how many depths to confirm (best first)")
-    confirm.add_argument("--seeds", type=int, default=3, help="seeds per architecture")
-    confirm.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
-    confirm.add_argument("--out", help="report folder (default reports/STUDY/)")
-
-    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 and print its address")
-    ui.add_argument("study_file", metavar="STUDY.yaml", nargs="?", help="use this study file's tracking URI")
-    ui.add_argument("--port", type=int, default=5000, help="port (default 5000)")
-    ui.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri')})")
-
-    sync = sub.add_parser("sync-mlflow", help="log to MLflow the trials whose runs are missing or stale")
-    sync.add_argument("study", metavar="STUDY", help="study name")
-    sync.add_argument("--storage", help=f"Optuna storage URL (default: {_default('storage')})")
-    sync.add_argument("--tracking-uri", help=f"MLflow tracking URI (default: {_default('tracking_uri')})")
-    sync.add_argument("--experiment", help="MLflow experiment (default: the study name)")
-    sync.add_argument(
-        "--kill-running",
-        action="store_true",
-        help="end as KILLED the runs of trials still RUNNING (when no worker runs any more)",
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

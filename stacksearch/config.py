@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from stacksearch.durations import parse_budget
 from stacksearch.exceptions import ConfigError
 from stacksearch.settings import (
     BATCH_SIZE,
@@ -47,46 +46,11 @@ from stacksearch.settings import (
     choose,
 )
 from stacksearch.space import SearchSpace
+from stacksearch.validation import describe_error
 
 __all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]
 
 BACKENDS = ("tensorflow", "jax", "torch")
-_EPOCHS = re.compile(r"(\d+)\s*epochs?")
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?:in)?)?(?:(\d+(?:\.\d+)?)s)?")
-_BUDGET_HINT = "give a duration (20m, 1h30m, 90s), a number of seconds, or epochs (600 epochs)"
-
-
-def _parse_budget(value: str | float | None) -> tuple[str, float] | None:
-    """A budget as ``("seconds", s)`` or ``("epochs", n)``; None for no budget. Raises ValueError.
-
-    Example:
-        >>> _parse_budget("1h30m"), _parse_budget("600 epochs"), _parse_budget(90), _parse_budget(None)
-        (('seconds', 5400.0), ('epochs', 600.0), ('seconds', 90.0), None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(_BUDGET_HINT)
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        text = re.sub(r"\s+", " ", str(value).strip().lower())
-        epochs = _EPOCHS.fullmatch(text)
-        if epochs:
-            if int(epochs.group(1)) < 1:
-                raise ValueError("must be 1 epoch or more")
-            return ("epochs", float(epochs.group(1)))
-        try:
-            seconds = float(text)
-        except ValueError:
-            duration = _DURATION.fullmatch(text.replace(" ", ""))
-            if not text or duration is None or not any(duration.groups()):
-                raise ValueError(_BUDGET_HINT) from None
-            hours, minutes, secs = (float(part or 0) for part in duration.groups())
-            seconds = 3600 * hours + 60 * minutes + secs
-    if not seconds > 0 or seconds == float("inf"):
-        raise ValueError(f"must be more than 0 seconds; {_BUDGET_HINT}")
-    return ("seconds", seconds)
 
 
 class _Section(BaseModel):
@@ -115,7 +79,7 @@ class StudySection(_Section):
     @field_validator("budget", mode="before")
     @classmethod
     def _a_budget(cls, value: Any) -> Any:
-        _parse_budget(value)
+        parse_budget(value)
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("recycle_after", mode="before")
@@ -341,39 +305,6 @@ class StudyConfig(_Section):
         return self.training.backend or DEFAULT_BACKEND
 
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names of the (sub)model that holds the key at ``loc``."""
-    current: Any = model
-    for part in loc[:-1]:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return []
-        annotation = field.annotation
-        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
-        current = next((a for a in candidates if issubclass(a, BaseModel)), None)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [name for name in current.model_fields if name != "source"]
-    return []
-
-
-def _describe(error: Mapping[str, Any], prefix: str) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    key = ".".join(str(p) for p in loc)
-    where = f"{prefix}{key}: " if key else prefix
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _fields_at(StudyConfig, loc), n=1)
-        hint = f", did you mean {close[0]!r}?" if close else ""
-        return f"{where}unknown key{hint}"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] in ("missing",):
-        return f"{where}required key is missing"
-    value = error.get("input")
-    shown = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
-    return f"{where}{message}{shown}"
-
-
 def validate_config(raw: Any, source: str | None = None) -> StudyConfig:
     """Validate a parsed study mapping; errors name the file, the key and the value."""
     prefix = f"{source}: " if source else ""
@@ -384,7 +315,7 @@ def validate_config(raw: Any, source: str | None = None) -> StudyConfig:
     except ValidationError as err:
         errors = err.errors()
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(_describe(errors[0], prefix) + more) from None
+        raise ConfigError(describe_error(StudyConfig, errors[0], prefix) + more) from None
     config.source = source
     try:
         config.space.to_space()

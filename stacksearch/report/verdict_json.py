@@ -56,7 +56,7 @@ def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str,
     """The ``verdict.json`` object of ``answer``, the width answer (or None) and the ``budget`` record.
 
     ``budget`` is passed through (made JSON-safe): ``{"planned": {...}, "spent": {...}}``, e.g. from
-    :func:`stacksearch.search.plan.budget_record`; None (no budget) stays null.
+    :func:`stacksearch.search.phases.budget_record`; None (no budget) stays null.
 
     Example:
         >>> from stacksearch.report.answer import depth_answer

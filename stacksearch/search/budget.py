@@ -33,8 +33,9 @@ from typing import Any, NamedTuple
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from stacksearch.config import StudyConfig, _parse_budget
+from stacksearch.config import StudyConfig
 from stacksearch.data import SequenceData
+from stacksearch.durations import parse_budget as parse_budget_text
 from stacksearch.exceptions import ConfigError
 from stacksearch.search.depths import depth_leaders, depth_of
 from stacksearch.search.loop import Deadline
@@ -79,9 +80,8 @@ def parse_budget(value: str | float | None) -> Budget | None:
         >>> parse_budget("1h30m"), parse_budget("600 epochs").amount
         (Budget(kind='seconds', amount=5400.0, text='1h30m'), 600.0)
     """
-    # TODO: swap for stacksearch.search.plan.parse_budget when it lands (the study file's check stays in config).
     try:
-        parsed = _parse_budget(value)
+        parsed = parse_budget_text(value)
     except ValueError as err:
         raise ConfigError(f"study.budget: {err} (got {value!r})") from None
     return None if parsed is None else Budget(parsed[0], parsed[1], str(value))

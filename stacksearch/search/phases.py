@@ -49,7 +49,7 @@ from stacksearch.search.depths import DepthQuota, stratified_startup
 from stacksearch.search.loop import POLL_SECONDS, Deadline, StopReason, trial_counts
 from stacksearch.storage import fail_stale_trials, is_sqlite, open_storage, sqlite_file
 
-__all__ = ["RunPlan", "PhaseResult", "plan_run", "run_phases", "work", "spent_line", "UNLIMITED"]
+__all__ = ["RunPlan", "PhaseResult", "plan_run", "run_phases", "work", "budget_record", "spent_line", "UNLIMITED"]
 
 UNLIMITED = 1_000_000  # n_trials under a budget given without n_trials: the budget ends the search
 Callback = Callable[[optuna.Study, FrozenTrial], None]
@@ -290,18 +290,49 @@ def run_phases(
     return PhaseResult(study, reason, confirmation, note)
 
 
-def spent_line(plan: RunPlan, study: optuna.Study, started: float) -> str:
-    """One line: the budget planned and what the run spent of it."""
+def budget_record(plan: RunPlan, study: optuna.Study, started: float) -> dict[str, Any] | None:
+    """The ``budget`` study attribute (and ``verdict.json`` field): what was planned and what the run spent.
+
+    None without a budget. Seconds count from ``started`` (the command's start); epochs are
+    the search's since this run began and the retrainings' in all.
+    """
     budget = plan.budget
     if budget is None:
-        return "budget: none"
-    if budget.kind == "seconds":
-        return f"budget: {budget.text} planned, {format_seconds(time.time() - started)} spent"
+        return None
     trained = sum(int(t.user_attrs.get("epochs_trained", 0) or 0) for t in study.get_trials(deepcopy=False))
-    search = trained - getattr(plan.deadline, "epochs_at_start", 0)
     try:
         confirm = optuna.load_study(study_name=confirming.confirm_name(study.study_name), storage=study._storage)
         retrained = sum(int(t.user_attrs.get("epochs_trained", 0) or 0) for t in confirm.get_trials(deepcopy=False))
     except KeyError:
         retrained = 0
-    return f"budget: {budget.text} planned; {search} search epochs spent, {retrained} retraining epochs in all"
+    section = plan.config.confirm
+    return {
+        "planned": {
+            "budget": budget.text,
+            "kind": budget.kind,
+            "amount": budget.amount,
+            "confirm": {"top": section.top, "seeds": section.seeds} if section.enabled else None,
+        },
+        "spent": {
+            "seconds": round(time.time() - started, 1),
+            "search_epochs": trained - int(getattr(plan.deadline, "epochs_at_start", 0)),
+            "retraining_epochs": retrained,
+        },
+    }
+
+
+def spent_line(record: dict[str, Any] | None) -> str:
+    """One line from :func:`budget_record`: the budget planned and what the run spent of it.
+
+    Example:
+        >>> spent_line({"planned": {"budget": "2m30s", "kind": "seconds"},
+        ...             "spent": {"seconds": 176.0, "search_epochs": 80, "retraining_epochs": 72}})
+        'budget: 2m30s planned, 2m56s spent (80 search epochs, 72 retraining epochs)'
+    """
+    if record is None:
+        return "budget: none"
+    spent = record["spent"]
+    return (
+        f"budget: {record['planned']['budget']} planned, {format_seconds(spent['seconds'])} spent "
+        f"({spent['search_epochs']} search epochs, {spent['retraining_epochs']} retraining epochs)"
+    )

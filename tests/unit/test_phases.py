@@ -361,7 +361,7 @@ def test_the_plan_says_the_phases_and_that_the_budget_alone_ends_the_search(tmp_
 
 def test_run_on_a_study_of_other_code_says_it_cannot_compare_and_ends_0(workdir, capsys):
     from stacksearch.cli import main
-    from tests.conftest import tiny_study
+    from tests.support.studies import tiny_study
 
     path = tiny_study(workdir, name="theirs", n_trials=2)
     path.write_text(path.read_text().replace("confirm: false", "confirm: {top: 2, seeds: 2}"))
