@@ -7,7 +7,7 @@ import pytest
 from optuna.trial import TrialState
 
 from stacksearch.cli import main
-from tests.conftest import write_study
+from tests.support.studies import write_study
 
 pytestmark = pytest.mark.integration
 

@@ -288,9 +288,9 @@ def test_a_resumed_confirmation_retrains_only_the_missing_seeds(tmp_path):
     confirm.tell(interrupted, state=TrialState.FAIL)
     killed = confirm.ask()  # a third one whose worker was killed: RUNNING, its heartbeats stopped
     confirm._storage.record_heartbeat(killed._trial_id)
-    from tests.unit.test_storage import _backdate
+    from tests.support.storage import backdate
 
-    _backdate(confirm, killed._trial_id, 10, heartbeat=True)
+    backdate(confirm, killed._trial_id, 10, heartbeat=True)
     assert confirming.collect(confirm, candidates, 2, 2) == (None, 3)
     rest = FakeTraining()
     assert _confirm(study, rest) is StopReason.TARGET

@@ -14,11 +14,9 @@ import threading
 import uuid
 import warnings
 from collections.abc import Iterator
-from datetime import timedelta
 
 import optuna
 import pytest
-import sqlalchemy
 from optuna.trial import TrialState
 
 from stacksearch.config import StudyConfig
@@ -33,6 +31,7 @@ from stacksearch.storage import (
     open_storage,
     orphan_trial_ids,
 )
+from tests.support.storage import backdate
 from tests.support.studies import time_zone
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
@@ -254,19 +253,6 @@ def beating_study(request: pytest.FixtureRequest, tmp_path, server_url) -> Itera
     optuna.delete_study(study_name=name, storage=storage)
 
 
-def _backdate(study: optuna.Study, trial_id: int, seconds: float, heartbeat: bool = False) -> None:
-    """Move a trial's start (or its heartbeat) ``seconds`` into the past, on the clock that wrote it."""
-    from optuna.storages._rdb import models
-
-    table = (models.TrialHeartbeatModel if heartbeat else models.TrialModel).__table__
-    column = table.c.heartbeat if heartbeat else table.c.datetime_start
-    with study._storage._backend.engine.begin() as connection:
-        value = connection.execute(sqlalchemy.select(column).where(table.c.trial_id == trial_id)).scalar_one()
-        connection.execute(
-            table.update().where(table.c.trial_id == trial_id).values({column.name: value - timedelta(seconds=seconds)})
-        )
-
-
 def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_twice_the_grace_period(
     beating_study, kolkata
 ):
@@ -278,11 +264,11 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_tw
         return storage.create_new_trial(study._study_id)
 
     orphan, young, fresh, beating, silent = (running() for _ in range(5))
-    _backdate(study, orphan, 12)  # over 2 x grace (10 s): its worker is gone
-    _backdate(study, young, 6)  # over the grace period but within 2 x: a slow first heartbeat is allowed
+    backdate(study, orphan, 12)  # over 2 x grace (10 s): its worker is gone
+    backdate(study, young, 6)  # over the grace period but within 2 x: a slow first heartbeat is allowed
     storage.record_heartbeat(silent)
-    _backdate(study, silent, 8, heartbeat=True)  # heartbeats stopped: Optuna's own rule
-    _backdate(study, beating, 60)  # a long trial whose worker is alive
+    backdate(study, silent, 8, heartbeat=True)  # heartbeats stopped: Optuna's own rule
+    backdate(study, beating, 60)  # a long trial whose worker is alive
     storage.record_heartbeat(beating)
     assert orphan_trial_ids(storage._backend, study._study_id, 10) == [orphan]
     fail_stale_trials(study)
@@ -306,7 +292,7 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_after_tw
 def test_storages_without_heartbeats_keep_their_running_trials(tmp_path):
     study = _study(tmp_path, heartbeat=False)
     trial_id = study._storage.create_new_trial(study._study_id)
-    _backdate(study, trial_id, 3600)
+    backdate(study, trial_id, 3600)
     fail_stale_trials(study)
     memory = optuna.create_study()
     memory._storage.create_new_trial(memory._study_id)
