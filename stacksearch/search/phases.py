@@ -326,13 +326,15 @@ def spent_line(record: dict[str, Any] | None) -> str:
 
     Example:
         >>> spent_line({"planned": {"budget": "2m30s", "kind": "seconds"},
-        ...             "spent": {"seconds": 176.0, "search_epochs": 80, "retraining_epochs": 72}})
-        'budget: 2m30s planned, 2m56s spent (80 search epochs, 72 retraining epochs)'
+        ...             "spent": {"seconds": 168.0, "search_epochs": 80, "retraining_epochs": 72}})
+        'budget: 2m30s planned, 2m48s spent'
     """
     if record is None:
         return "budget: none"
-    spent = record["spent"]
+    planned, spent = record["planned"], record["spent"]
+    if planned["kind"] == "seconds":
+        return f"budget: {planned['budget']} planned, {format_seconds(spent['seconds'])} spent"
     return (
-        f"budget: {record['planned']['budget']} planned, {format_seconds(spent['seconds'])} spent "
-        f"({spent['search_epochs']} search epochs, {spent['retraining_epochs']} retraining epochs)"
+        f"budget: {planned['budget']} planned; {spent['search_epochs']} search epochs spent, "
+        f"{spent['retraining_epochs']} retraining epochs in all"
     )
