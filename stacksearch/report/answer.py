@@ -253,7 +253,8 @@ def depth_answer(
         )
     sign = 1.0 if direction == "minimize" else -1.0
     bad = {r.depth: summarize([sign * v for v in r.scores]) for r in rows}
-    best = min(rows, key=lambda r: (sign * r.mean, r.depth)).depth  # type: ignore[operator]
+    means = [(r.mean, r.depth) for r in rows if r.mean is not None]  # every row: 2 seeds or more here
+    best = min(means, key=lambda pair: (sign * pair[0], pair[1]))[1]
     # beats[i, j]: Welch statistics of how much i beats j (j's badness minus i's)
     beats = {(i, j): welch(bad[j], bad[i]) for i in depths for j in depths if i != j}
     superiority = _superiority(beats, best, margin, looks)

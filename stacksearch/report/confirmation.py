@@ -108,8 +108,12 @@ def confirmation_summary(
     """
     minimize = direction in ("minimize", StudyDirection.MINIMIZE)
     bounds = metric_bounds(metric) if metric else (None, None)
-    results = [r for r in confirmation.get("results", ()) if isinstance(r, Mapping) and _depth(r) is not None]
-    rows = tuple(_row(result, bounds) for result in results)
+    results = [
+        (depth, r)
+        for r in confirmation.get("results", ())
+        if isinstance(r, Mapping) and (depth := _depth(r)) is not None
+    ]
+    rows = tuple(_row(result, depth, bounds) for depth, result in results)
     sign = 1.0 if minimize else -1.0
     representative: dict[int, ConfirmRow] = {}
     for row in (r for r in rows if r.mean is not None):
@@ -123,12 +127,12 @@ def confirmation_summary(
     return ConfirmationSummary(int(confirmation.get("seeds", 0)), rows, best.depth, tests)
 
 
-def _row(result: Mapping[str, Any], bounds: tuple[float | None, float | None]) -> ConfirmRow:
+def _row(result: Mapping[str, Any], depth: int, bounds: tuple[float | None, float | None]) -> ConfirmRow:
     raw = list(result.get("values", ()))
     values = _finite_values(raw)
     mean, low, high, clipped = shown_interval(values, bounds)
     return ConfirmRow(
-        depth=_depth(result),  # type: ignore[arg-type]
+        depth=depth,
         widths=tuple(result.get("widths", ())),
         trial=result.get("trial"),
         values=values,
@@ -157,7 +161,9 @@ def _finite_values(raw: Any) -> tuple[float, ...]:
 
 
 def _mean(row: ConfirmRow) -> float:
-    return row.mean  # type: ignore[return-value]
+    """The mean of a row known to have one (a finite seed score or more)."""
+    assert row.mean is not None, "only rows with a mean are compared"
+    return row.mean
 
 
 def _welch(best: ConfirmRow, other: ConfirmRow) -> WelchTest:

@@ -47,7 +47,7 @@ def learning_curves(study: StudyLike, top: int = 5) -> LearningCurves:
     sign = 1.0 if data.minimize else -1.0
     ranked = sorted(
         (r for r in data.scored if r.trial.intermediate_values),
-        key=lambda r: (sign * r.value, r.number),  # type: ignore[operator]
+        key=lambda r: (sign * r.score, r.number),
     )
     per_depth: dict[int, TrialRecord] = {}
     for record in ranked:
@@ -65,7 +65,7 @@ def _curve(record: TrialRecord) -> Curve:
         trial=record.number,
         depth=record.depth,
         widths=record.widths,
-        value=record.value,  # type: ignore[arg-type]
+        value=record.score,
         steps=tuple(steps),
         values=tuple(record.trial.intermediate_values[s] for s in steps),
     )

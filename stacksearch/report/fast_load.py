@@ -227,8 +227,12 @@ class _Trial:
 
 
 def _float(value: float | None, kind: str) -> float:
+    """The stored number: ``value`` for a ``FINITE`` one (never NULL then), else what ``kind`` names."""
     special = _SPECIAL[kind]
-    return value if special is None else special  # type: ignore[return-value]
+    if special is not None:
+        return special
+    assert value is not None, "Optuna stores a FINITE value as a number"
+    return value
 
 
 def _local(stored: datetime.datetime | None) -> datetime.datetime | None:

@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -118,8 +118,8 @@ def _distributions(records: list[TrialRecord]) -> tuple[dict[str, BaseDistributi
     derived: dict[str, BaseDistribution] = {}
     dropped = []
     columns: dict[str, list[float]] = {
-        "depth": [r.depth for r in records],  # type: ignore[misc]
-        "width": [r.width for r in records],  # type: ignore[misc]
+        "depth": [r.depth for r in records if r.depth is not None],
+        "width": [r.width for r in records if r.width is not None],
         "learning_rate": [r.learning_rate for r in records if r.learning_rate is not None],
     }
     for name, values in columns.items():
@@ -165,7 +165,7 @@ def _derived(record: TrialRecord, distributions: dict[str, BaseDistribution], si
     own: dict[str, Any] = {"depth": record.depth, "width": record.width, "learning_rate": record.learning_rate}
     own.update({key: _has(record, key) for key in VARIANT_KEYS})
     params = {name: own[name] if name in own else record.trial.params[name] for name in distributions}
-    return optuna.trial.create_trial(params=params, distributions=distributions, value=sign * record.value)  # type: ignore[operator]
+    return optuna.trial.create_trial(params=params, distributions=distributions, value=sign * record.score)
 
 
 class _ScoredTrials:
@@ -191,7 +191,8 @@ class _ScoredTrials:
 
 def _evaluate(trials: list[FrozenTrial], evaluator: optuna.importance.BaseImportanceEvaluator) -> dict[str, float]:
     with _quiet():
-        result = get_param_importances(_ScoredTrials(trials), evaluator=evaluator)  # type: ignore[arg-type]
+        study = cast(optuna.Study, _ScoredTrials(trials))  # the part of a Study the evaluators read (see the class)
+        result = get_param_importances(study, evaluator=evaluator)
     return {name: float(value) for name, value in result.items()}
 
 

@@ -76,16 +76,18 @@ def iso_param_table(study: StudyLike, factor: float = 2.0) -> list[IsoBandRow]:
         winner = _winner(data, bests)
         for depth, records in sorted(by_depth.items()):
             best = bests[depth]
+            middle = median([r.score for r in records])
+            assert best is not None and middle is not None, "every depth of a band holds a scored trial"
             rows.append(
                 IsoBandRow(
                     params_low=band[0],
                     params_high=band[1],
                     depth=depth,
                     n_complete=len(records),
-                    best_value=best.value,  # type: ignore[arg-type, union-attr]
-                    median_value=median([r.value for r in records]),  # type: ignore[arg-type, misc]
-                    best_trial=best.number,  # type: ignore[union-attr]
-                    best_widths=best.widths,  # type: ignore[union-attr]
+                    best_value=best.score,
+                    median_value=middle,
+                    best_trial=best.number,
+                    best_widths=best.widths,
                     winner=depth == winner,
                 )
             )
@@ -158,12 +160,16 @@ def pareto_front(study: StudyLike, depth: int | None = None) -> list[ParetoPoint
         [0, 2]
     """
     data = as_data(study)
-    candidates = [r for r in data.scored if r.n_params is not None and (depth is None or r.depth == depth)]
+    candidates = [
+        (n_params, r)
+        for r in data.scored
+        if (n_params := r.n_params) is not None and (depth is None or r.depth == depth)
+    ]
     sign = 1.0 if data.minimize else -1.0
     front: list[ParetoPoint] = []
-    for r in sorted(candidates, key=lambda r: (r.n_params, sign * r.value, r.number)):  # type: ignore[operator]
-        if not front or data.better(r.value, front[-1].value):  # type: ignore[arg-type]
-            front.append(ParetoPoint(r.number, r.depth, r.n_params, r.value, r.widths))  # type: ignore[arg-type]
+    for n_params, r in sorted(candidates, key=lambda c: (c[0], sign * c[1].score, c[1].number)):
+        if not front or data.better(r.score, front[-1].value):
+            front.append(ParetoPoint(r.number, r.depth, n_params, r.score, r.widths))
     return front
 
 

@@ -244,8 +244,8 @@ def _representatives(
         by_depth.setdefault(row.depth, []).append(row)
     chosen, notes = {}, []
     for depth, rows in sorted(by_depth.items()):
-        scored = [r for r in rows if r.mean is not None]
-        best = min(scored, key=lambda r: sign * r.mean) if scored else rows[0]  # type: ignore[operator]
+        scored = [(mean, r) for r in rows if (mean := r.mean) is not None]
+        best = min(scored, key=lambda pair: sign * pair[0])[1] if scored else rows[0]
         chosen[depth] = best
         if len(rows) > 1:
             notes.append(
@@ -268,7 +268,7 @@ def _confirmation_notes(data: StudyData, retrained: Mapping[int, ConfirmRow], se
         now = data.best_of([r for r in data.scored if r.depth == depth])
         if now is not None and row.trial is not None and now.number != row.trial:
             then = next((r for r in data.scored if r.number == row.trial), None)
-            if then is None or data.better(now.value, then.value):  # type: ignore[arg-type]
+            if then is None or data.better(now.score, then.score):
                 notes.append(
                     f"Depth {depth}'s best search trial is now #{now.number}, not the retrained #{row.trial}: "
                     "run the confirmation again to retrain it."

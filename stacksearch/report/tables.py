@@ -151,11 +151,15 @@ def depth_width_bins(study: StudyLike) -> WidthBins:
 
 
 def _cells(data: StudyData) -> tuple[WidthBins, dict[tuple[int, int], list[TrialRecord]]]:
-    placed = [r for r in data.trials if r.state in ENDED and r.depth is not None and r.widths]
-    bins = width_bins(r.width for r in placed)  # type: ignore[misc]
+    placed = [
+        (depth, width, r)
+        for r in data.trials
+        if r.state in ENDED and (depth := r.depth) is not None and (width := r.width) is not None
+    ]
+    bins = width_bins(width for _, width, _ in placed)
     cells: dict[tuple[int, int], list[TrialRecord]] = {}
-    for record in placed:
-        cells.setdefault((record.depth, bins.index(record.width)), []).append(record)  # type: ignore[arg-type]
+    for depth, width, record in placed:
+        cells.setdefault((depth, bins.index(width)), []).append(record)
     return bins, cells
 
 
@@ -200,9 +204,9 @@ def depth_summary(study: StudyLike, top_k: int = 5) -> list[DepthRow]:
     data = as_data(study)
     rows = []
     for depth, records in _by_depth(data.scored).items():
-        ranked = sorted(records, key=lambda r: (r.value if data.minimize else -r.value, r.number))  # type: ignore[operator]
-        top = [r.value for r in ranked[:top_k]]
-        mean, low, high, clipped = shown_interval(top, metric_bounds(data.metric))  # type: ignore[arg-type]
+        ranked = sorted(records, key=lambda r: (r.score if data.minimize else -r.score, r.number))
+        top = [r.score for r in ranked[:top_k]]
+        mean, low, high, clipped = shown_interval(top, metric_bounds(data.metric))
         rows.append(
             DepthRow(
                 depth=depth,
@@ -210,7 +214,7 @@ def depth_summary(study: StudyLike, top_k: int = 5) -> list[DepthRow]:
                 best_value=ranked[0].value,
                 best_trial=ranked[0].number,
                 best_widths=ranked[0].widths,
-                median_value=median([r.value for r in records]),  # type: ignore[misc]
+                median_value=median([r.score for r in records]),
                 top_n=len(top),
                 top_mean=mean,
                 top_low=low,
@@ -361,8 +365,9 @@ def headline(study: StudyLike) -> Headline:
 
 def _by_depth(records: list[TrialRecord]) -> dict[int, list[TrialRecord]]:
     groups: dict[int, list[TrialRecord]] = {}
-    for record in sorted((r for r in records if r.depth is not None), key=lambda r: r.depth):  # type: ignore[arg-type, return-value]
-        groups.setdefault(record.depth, []).append(record)  # type: ignore[arg-type]
+    known = [(depth, r) for r in records if (depth := r.depth) is not None]
+    for depth, record in sorted(known, key=lambda pair: pair[0]):
+        groups.setdefault(depth, []).append(record)
     return groups
 
 

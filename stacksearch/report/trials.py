@@ -72,6 +72,17 @@ class TrialRecord:
         """True for a completed trial with a finite score."""
         return self.value is not None
 
+    @property
+    def score(self) -> float:
+        """The score of a scored record (see :attr:`scored`): ``value``, known not to be None.
+
+        For records already filtered to scored ones (:attr:`StudyData.scored`,
+        :meth:`StudyData.best_of`); raises ``ValueError`` on a record without a score.
+        """
+        if self.value is None:
+            raise ValueError(f"trial {self.number} has no score (state {self.state.name})")
+        return self.value
+
 
 @dataclass(frozen=True)
 class StudyData:
@@ -113,7 +124,7 @@ class StudyData:
         if not scored:
             return None
         sign = 1.0 if self.minimize else -1.0
-        return min(scored, key=lambda r: (sign * r.value, r.number))  # type: ignore[operator]
+        return min(scored, key=lambda r: (sign * r.score, r.number))
 
 
 StudyLike = optuna.Study | StudyData

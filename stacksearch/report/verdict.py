@@ -148,7 +148,7 @@ def _baseline_line(data: StudyData) -> str:
     )
     if data.baseline is None:
         return text + " (no trivial baseline is known for this study)."
-    if data.better(best.value, data.baseline):  # type: ignore[arg-type]
+    if data.better(best.score, data.baseline):
         return text + f", better than the trivial baseline {number(data.baseline)}."
     return (
         text + f", no better than the trivial baseline {number(data.baseline)}: no architecture "
@@ -160,7 +160,7 @@ def _depth_call(data: StudyData, rows: list[DepthRow], min_trials: int) -> tuple
     if not rows:
         return "no depth", None, "No completed trial has a known depth."
     sign = 1.0 if data.minimize else -1.0
-    ranked = sorted(rows, key=lambda r: (sign * r.top_mean, r.depth))  # type: ignore[operator]
+    ranked = sorted(rows, key=lambda r: (sign * _top_mean(r), r.depth))
     lead = ranked[0]
     if len(rows) == 1:
         return "single depth", lead.depth, f"Only depth {lead.depth} was searched: depths cannot be compared."
@@ -210,10 +210,16 @@ def _uncompared_line(data: StudyData, rows: list[DepthRow]) -> str:
     return f"Depth {listed}: no completed trial (all pruned, rejected or failed), so not compared."
 
 
+def _top_mean(row: DepthRow) -> float:
+    """A searched depth's mean of its best scores: it has one, for it has a completed trial."""
+    assert row.top_mean is not None, "every depth row has a scored trial"
+    return row.top_mean
+
+
 def _overlap(a: DepthRow, b: DepthRow) -> bool:
-    if None in (a.top_low, a.top_high, b.top_low, b.top_high):
+    if a.top_low is None or a.top_high is None or b.top_low is None or b.top_high is None:
         return True
-    return a.top_low <= b.top_high and b.top_low <= a.top_high  # type: ignore[operator]
+    return a.top_low <= b.top_high and b.top_low <= a.top_high
 
 
 def _band_line(winners: Sequence[BandWinner], leader: int | None) -> str:

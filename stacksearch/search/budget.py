@@ -293,7 +293,7 @@ class BudgetDeadline(Deadline):
             left = min(left, room / max(found.trial_epochs, 1.0))
         return max(0.0, left)
 
-    def to_json(self) -> dict[str, Any]:  # type: ignore[override]
+    def to_json(self) -> dict[str, Any]:
         return {
             "kind": "budget",
             "at": self.at,
@@ -311,9 +311,8 @@ class BudgetDeadline(Deadline):
         }
 
     @classmethod
-    def from_json(  # type: ignore[override]
-        cls, value: dict[str, Any], *, storage_url: str = "", study_name: str = ""
-    ) -> BudgetDeadline:
+    def from_json(cls, value: Any, *, storage_url: str = "", study_name: str = "") -> BudgetDeadline:
+        """The deadline :meth:`to_json` wrote (a dict; ``value`` is typed as the base's, which takes a number)."""
         fields = {k: v for k, v in value.items() if k != "kind"}
         fields["depth"] = None if fields.get("depth") is None else tuple(fields["depth"])
         return cls(**fields, storage_url=storage_url, study_name=study_name)

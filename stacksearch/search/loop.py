@@ -85,7 +85,11 @@ class Deadline:
         """The deadline has passed."""
         return self.remaining(now=now) == 0.0
 
-    def to_json(self) -> float | None:
+    def to_json(self) -> float | dict[str, Any] | None:
+        """The deadline as a JSON value: ``at`` here; a subclass may write a dict.
+
+        :func:`~stacksearch.search.budget.deadline_from_json` reads either back.
+        """
         return self.at
 
     @classmethod
