@@ -90,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stacksearch.config import load_config
     from stacksearch.progress import StudyProgress
     from stacksearch.search.loop import trial_counts
-    from stacksearch.search.phases import UNLIMITED, budget_record, plan_run, run_phases, spent_line
+    from stacksearch.search.phases import budget_record, plan_run, run_phases, spent_line
     from stacksearch.sources import load_study_data
     from stacksearch.states import FINISHED
     from stacksearch.storage import mask_url
@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     for line in plan.lines:
         console.print(line, markup=False)
-    target = None if config.study.n_trials == UNLIMITED else config.study.n_trials
+    target = config.study.trial_target
     progress = StudyProgress(target, data.direction, console=console)
     try:
         with progress:
@@ -245,11 +245,23 @@ def cmd_studies(args: argparse.Namespace) -> int:
     url = _storage_url(args)
     storage = open_storage(url, heartbeat=False)
     summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+    names = {s.study_name for s in summaries}
+    retrained = {
+        str(s.user_attrs["source_study"]): s for s in summaries if s.user_attrs.get("source_study") in names
+    }  # confirmation studies: a column of their search study's row, not rows of their own
+    confirmations = {s.study_name for s in retrained.values()}
     rows = []
     for summary in summaries:
+        if summary.study_name in confirmations:
+            continue
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         trials = study.get_trials(deepcopy=False)
         states = Counter(t.state for t in trials)
+        sibling = retrained.get(summary.study_name)
+        confirmed = "-"
+        if sibling is not None:
+            confirm = optuna.load_study(study_name=sibling.study_name, storage=storage)
+            confirmed = str(len(confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))))
         best_value, arch = "-", "-"
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if complete:
@@ -265,6 +277,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
                     str(states[s])
                     for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
                 ),
+                confirmed,
                 best_value,
                 arch,
             ]
@@ -275,7 +288,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         print_listing(
             console,
             f"studies in {mask_url(url)}",
-            ["study", "complete", "pruned", "failed", "running", "best value", "best architecture"],
+            ["study", "complete", "pruned", "failed", "running", "retrained", "best value", "best architecture"],
             rows,
         )
     return 0

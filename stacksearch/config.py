@@ -48,7 +48,9 @@ from stacksearch.settings import (
 from stacksearch.space import SearchSpace
 from stacksearch.validation import describe_error
 
-__all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]
+__all__ = ["StudyConfig", "load_config", "BACKENDS", "DEFAULT_STORAGE", "DEFAULT_TRACKING_URI", "UNLIMITED"]
+
+UNLIMITED = 1_000_000  # n_trials under a budget given without n_trials: the budget ends the search
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -97,6 +99,25 @@ class StudySection(_Section):
                 f"({self.heartbeat_interval} s), or live trials are failed as stale"
             )
         return self
+
+    @property
+    def trial_target(self) -> int | None:
+        """The finished search trials asked for; None when only the budget ends the search.
+
+        Example:
+            >>> StudySection(n_trials=UNLIMITED).trial_target is None, StudySection(n_trials=8).trial_target
+            (True, 8)
+        """
+        return None if self.n_trials == UNLIMITED else self.n_trials
+
+    def described(self) -> dict[str, Any]:
+        """The section as JSON for the study's records (MLflow, study attributes): no stand-in trial target.
+
+        Example:
+            >>> StudySection(n_trials=UNLIMITED, budget="2m").described()["n_trials"] is None
+            True
+        """
+        return {**self.model_dump(mode="json"), "n_trials": self.trial_target}
 
 
 class BenchmarkSection(_Section):

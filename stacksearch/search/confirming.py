@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -35,8 +35,11 @@ from stacksearch.data import SequenceData
 from stacksearch.host import worker_label
 from stacksearch.search.budget import BudgetDeadline
 from stacksearch.search.depths import best_per_depth, depth_of
-from stacksearch.search.loop import POLL_SECONDS, Deadline, StopReason, trial_counts
+from stacksearch.search.loop import POLL_SECONDS, Deadline, StopReason, make_tracker, trial_counts
 from stacksearch.storage import fail_stale_trials, open_storage
+
+if TYPE_CHECKING:
+    from stacksearch.tracking import MLflowTracker
 
 __all__ = [
     "SEED_OFFSET",
@@ -246,6 +249,7 @@ def confirm_here(
     if confirm.user_attrs.get("seeds") != seeds:
         confirm.set_user_attr("seeds", seeds)
     enqueue_missing(confirm, candidates, seeds)
+    tracker = _tracker(config, confirm, study)
     if objective is None:
         from stacksearch.objective import StackedLSTMObjective
 
@@ -258,20 +262,45 @@ def confirm_here(
             patience=training.patience,
             seed=config.study.seed,
             prune=False,
+            listeners=[tracker] if tracker else [],
             checkpoints=_checkpoints(config),
         )
-    while True:
-        reason = run_retrainings(confirm, objective, stop=stop, deadline=hard)
-        confirmation, _ = collect(confirm, candidates, seeds, config.confirm.top)
-        if reason is not StopReason.TARGET or confirmation is None:
-            return reason
-        study.set_user_attr("confirmation", confirmation)
-        more = min(_extra_seeds(confirmation), config.confirm.seed_cap - seeds)
-        if more <= 0 or not _room_for(confirm, deadline, len(candidates) * more, config.training.epochs):
-            return reason
-        seeds += more
-        confirm.set_user_attr("seeds", seeds)
-        enqueue_missing(confirm, candidates, seeds)
+    callbacks = [_results_only(tracker)] if tracker else []
+    try:
+        while True:
+            reason = run_retrainings(confirm, objective, stop=stop, deadline=hard, callbacks=callbacks)
+            confirmation, _ = collect(confirm, candidates, seeds, config.confirm.top)
+            if reason is not StopReason.TARGET or confirmation is None:
+                return reason
+            study.set_user_attr("confirmation", confirmation)
+            more = min(_extra_seeds(confirmation), config.confirm.seed_cap - seeds)
+            if more <= 0 or not _room_for(confirm, deadline, len(candidates) * more, config.training.epochs):
+                return reason
+            seeds += more
+            confirm.set_user_attr("seeds", seeds)
+            enqueue_missing(confirm, candidates, seeds)
+    finally:
+        if tracker is not None:
+            tracker.close(confirm)
+
+
+def _tracker(config: StudyConfig, confirm: optuna.Study, study: optuna.Study) -> MLflowTracker | None:
+    """The retrainings' tracker: the confirmation's own parent run, nested in the search's, in its experiment."""
+    tracker = make_tracker(config)
+    if tracker is not None:
+        tracker.setup(confirm, space=config.space.model_dump(mode="json"), benchmark=study.user_attrs.get("benchmark"))
+        tracker.nest(confirm, study)
+    return tracker
+
+
+def _results_only(tracker: MLflowTracker) -> Callback:
+    """The tracker as a callback that skips the FAIL trials which are no retraining (surplus, duplicate)."""
+
+    def track(confirm: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state != TrialState.FAIL or _final(trial):
+            tracker(confirm, trial)
+
+    return track
 
 
 def _room_for(confirm: optuna.Study, deadline: Deadline, trainings: int, epochs: int) -> bool:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import TrialState
@@ -43,7 +43,10 @@ from stacksearch.sources import load_study_data
 from stacksearch.states import FINISHED
 from stacksearch.storage import add_stale_hook, fail_stale_trials
 
-__all__ = ["run_study", "run_trials", "RunResult", "Deadline", "StopReason", "trial_counts", "FINISHED"]
+if TYPE_CHECKING:
+    from stacksearch.tracking import MLflowTracker
+
+__all__ = ["run_study", "run_trials", "RunResult", "Deadline", "StopReason", "trial_counts", "FINISHED", "make_tracker"]
 
 _log = logging.getLogger(__name__)
 Callback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
@@ -206,22 +209,14 @@ def run_trials(
     data = data if data is not None else load_study_data(config)
     space = config.space.to_space()
     select_backend(config.backend)
-    tracker = None
-    if config.tracking.enabled:
-        from stacksearch.tracking import MLflowTracker
-
-        tracker = MLflowTracker(
-            tracking_uri=config.tracking_uri,
-            experiment=config.tracking.experiment or config.study_name,
-            log_models=config.tracking.log_models,
-        )
+    tracker = make_tracker(config)
     study = prepare_study(config, data, space)
     if tracker is not None:
         tracker.setup(
             study,
             space=config.space.model_dump(mode="json"),
             benchmark=study.user_attrs.get("benchmark"),
-            config=config.model_dump(mode="json"),
+            config={**config.model_dump(mode="json"), "study": config.study.described()},
         )
         add_stale_hook(study._storage, tracker)  # a dead worker's trial: its run ends FAILED
     objective = StackedLSTMObjective(
@@ -245,6 +240,19 @@ def run_trials(
         if tracker is not None:
             tracker.close(study)  # the parent run ends FINISHED once no trial still runs
     return RunResult(study, reason)
+
+
+def make_tracker(config: StudyConfig) -> MLflowTracker | None:
+    """The study's MLflow tracker (its experiment, URI and model logging), or None with tracking off."""
+    if not config.tracking.enabled:
+        return None
+    from stacksearch.tracking import MLflowTracker
+
+    return MLflowTracker(
+        tracking_uri=config.tracking_uri,
+        experiment=config.tracking.experiment or config.study_name,
+        log_models=config.tracking.log_models,
+    )
 
 
 def _checkpoints(config: StudyConfig) -> Any:

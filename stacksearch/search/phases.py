@@ -33,7 +33,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from stacksearch.config import StudyConfig
+from stacksearch.config import UNLIMITED, StudyConfig
 from stacksearch.data import SequenceData
 from stacksearch.search import confirming
 from stacksearch.search.budget import (
@@ -51,7 +51,6 @@ from stacksearch.storage import fail_stale_trials, is_sqlite, open_storage, sqli
 
 __all__ = ["RunPlan", "PhaseResult", "plan_run", "run_phases", "work", "budget_record", "spent_line", "UNLIMITED"]
 
-UNLIMITED = 1_000_000  # n_trials under a budget given without n_trials: the budget ends the search
 Callback = Callable[[optuna.Study, FrozenTrial], None]
 PhaseHook = Callable[[str, "int | None", int], None]
 

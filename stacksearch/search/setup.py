@@ -185,7 +185,7 @@ def _study_attrs(config: StudyConfig, data: SequenceData, space: SearchSpace) ->
         "space": config.space.model_dump(mode="json"),
         "width_mode": space.width_mode,
         "training": config.training.model_dump(mode="json", exclude={"backend"}),
-        "n_trials": config.study.n_trials,
+        "n_trials": config.study.trial_target,
         "data_source": data_source(config),
     }
 

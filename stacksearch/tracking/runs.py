@@ -160,6 +160,9 @@ def error_code(err: BaseException) -> str | None:
     return getattr(err, "error_code", None)
 
 
+_ATTR_PARAMS = ("width_mode", "backend", "seed", "bidirectional", "residual", "source_trial", "confirm_seed")
+
+
 def trial_params(params: dict[str, Any], attrs: dict[str, Any], widths: Iterable[int] | None = None) -> dict[str, str]:
     """The MLflow params of one trial: sampled values, depth, ``units_i`` per layer, and more."""
     out: dict[str, Any] = dict(params)
@@ -167,7 +170,7 @@ def trial_params(params: dict[str, Any], attrs: dict[str, Any], widths: Iterable
     if widths:
         out["depth"] = len(widths)
         out.update({f"units_{i}": int(w) for i, w in enumerate(widths)})
-    out.update({k: attrs[k] for k in ("width_mode", "backend", "seed", "bidirectional", "residual") if k in attrs})
+    out.update({k: attrs[k] for k in _ATTR_PARAMS if k in attrs})
     return {param_key(k): fmt(v) for k, v in out.items()}
 
 

@@ -264,6 +264,22 @@ class RunTree(TrackerBase):
                 if attempt or not params:
                     _log.debug("search description not logged: %s", short(err))
 
+    def nest(self, study: optuna.Study, under: optuna.Study) -> None:
+        """Show ``study``'s parent run inside ``under``'s in the MLflow UI (a confirmation under its search).
+
+        Example:
+            >>> tracker.nest(confirm_study, search_study)  # doctest: +SKIP
+        """
+
+        parent = under.user_attrs.get("mlflow_parent_run_id")  # not under's context: that would reopen its run
+        if not parent:
+            return
+
+        def tag() -> None:
+            self.log_batch(self.context(study).parent_run_id, tags={TAG_PARENT: str(parent)})
+
+        self._guarded("nesting the confirmation", None, None, tag)
+
     # -- trial runs ---------------------------------------------------------------------------
 
     def _find_child(self, context: StudyContext, number: int) -> Run | None:

@@ -77,6 +77,24 @@ def test_studies_lists_counts_and_best_architecture(workdir, captured, capsys):
     assert row.split()[1:5] == ["1", "1", "0", "0"] and "0.5" in row and "depth 2 x [8, 8] (999 params)" in row
 
 
+def test_studies_fold_a_confirmation_study_into_its_search_study_row(workdir, captured, capsys):
+    storage = _storage_with_studies()
+    confirm = optuna.create_study(storage=storage, study_name="listed.confirm", direction="minimize")
+    confirm.set_user_attr("source_study", "listed")
+    for value in (0.4, 0.6):
+        confirm.add_trial(optuna.trial.create_trial(value=value, user_attrs={"source_trial": 0}))
+    orphan = optuna.create_study(storage=storage, study_name="gone.confirm")
+    orphan.set_user_attr("source_study", "gone")  # its search study was deleted: still listed, not lost
+    assert main(["studies", "--storage", storage]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(line.startswith("listed.confirm") for line in lines)
+    (row,) = [line for line in lines if line.startswith("listed ")]
+    assert row.split()[1:6] == ["1", "0", "0", "0", "2"]
+    (other,) = [line for line in lines if line.startswith(MARKUP_NAME + " ")]
+    assert other.split()[5] == "-"
+    assert any(line.startswith("gone.confirm ") for line in lines)
+
+
 def test_studies_on_empty_storage(workdir, capsys):
     assert main(["studies", "--storage", "sqlite:///empty.db"]) == 0
     assert "no studies" in capsys.readouterr().out

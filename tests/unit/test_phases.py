@@ -36,7 +36,7 @@ DISTRIBUTIONS = {"depth": IntDistribution(1, 3), "learning_rate": FloatDistribut
 
 def _config(**sections) -> StudyConfig:
     study = {"name": "s", **sections.pop("study", {})}
-    return StudyConfig.model_validate({**BASE, "study": study, **sections})
+    return StudyConfig.model_validate({**BASE, "tracking": False, "study": study, **sections})
 
 
 def _url(tmp_path: Path) -> str:
@@ -352,6 +352,7 @@ def test_the_plan_says_the_phases_and_that_the_budget_alone_ends_the_search(tmp_
         "plan: search until 6 epochs are spent, then confirm 2 depths x 2 seeds (reserved 4 epochs); budget 10 epochs"
     ]
     assert plan.config.study.n_trials == phases.UNLIMITED and config.study.n_trials == 20
+    assert plan.config.study.trial_target is None and plan.config.study.described()["n_trials"] is None
     assert not (tmp_path / "o.db").exists()  # planning stores nothing
     capped = _config(study={"budget": "10 epochs", "n_trials": 5}, training={"epochs": 1}, confirm=False)
     line = phases.plan_run(capped, data).lines[0]
