@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 import zlib
@@ -217,7 +218,7 @@ def prepare_study(config: StudyConfig, data: SequenceData, space: SearchSpace) -
         sampler=make_sampler(config, space),
         pruner=make_pruner(config),
     )
-    attrs = _study_attrs(config, data, space)
+    attrs = json.loads(json.dumps(_study_attrs(config, data, space)))  # as storage gives them back: lists, not tuples
     if "benchmark" in study.user_attrs:
         for key in ("space", "benchmark"):
             old, new = study.user_attrs.get(key), attrs[key]

@@ -43,18 +43,18 @@ def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tm
 
     url = f"sqlite:///{tmp_path / 'recycle.db'}"
     tracking = copy_db(mlflow_db_template, tmp_path / "mlflow.db")
-    study_file = study_yaml(tmp_path, "recycle", n_trials=5, recycle_after=2, tracking=tracking)
+    study_file = study_yaml(tmp_path, "recycle", n_trials=3, recycle_after=2, tracking=tracking)
     out = finish(start_run(tmp_path, study_file, 1, url))
-    assert "trials: 5/5 finished" in out, out[-3000:]
+    assert "trials: 3/3 finished" in out, out[-3000:]
     study = optuna.load_study(study_name="recycle", storage=url)
-    trials = check_exact(study, 5)
-    tree = check_tree(mlflow.MlflowClient(tracking), study)  # one parent run across the three processes
+    trials = check_exact(study, 3)
+    tree = check_tree(mlflow.MlflowClient(tracking), study)  # one parent run across the two processes
     assert tree.parent.info.status == "FINISHED"
     workers = [t.user_attrs["worker"] for t in sorted(trials, key=lambda t: t.number)]
-    assert workers[0] == workers[1] != workers[2] == workers[3] != workers[4], workers
-    assert workers[0] != workers[4] and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
+    assert workers[0] == workers[1] != workers[2], workers
+    assert os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
     params = [t.params for t in sorted(trials, key=lambda t: t.number)]
-    assert params[2] != params[0] and params[4] != params[0], (
+    assert params[2] not in (params[0], params[1]), (
         "a replacement process sampled its predecessor's trials again"
     )
 

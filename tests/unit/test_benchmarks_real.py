@@ -12,6 +12,7 @@ import pytest
 from stacksearch import benchmarks
 from stacksearch.benchmarks.forecasting import mackey_glass_series
 from stacksearch.data import stratified_split
+from stacksearch.durations import parse_budget
 from stacksearch.exceptions import ConfigError
 
 UEA = {
@@ -195,5 +196,24 @@ def test_ready_study_file(name: str) -> None:
     config = load_config(path, env={})
     assert config.benchmark is not None and config.benchmark.name == name
     assert config.study_name == name
-    assert config.study.n_trials <= 30
-    assert config.study.timeout is not None and config.study.timeout <= 20 * 60
+    assert config.study.budget is not None and parse_budget(config.study.budget) == ("seconds", 600)
+    assert config.confirm.enabled
+
+
+@pytest.mark.parametrize("name", [*UEA, *FORECASTS])
+def test_a_ready_study_resumes_as_made(name: str, tmp_path) -> None:
+    """Its stored description (JSON: lists, not tuples) matches the file's on the next run."""
+    from pathlib import Path
+
+    from stacksearch.config import load_config
+    from stacksearch.search.setup import prepare_study
+    from stacksearch.sources import load_study_data
+
+    pytest.importorskip("aeon")
+    pytest.importorskip("statsmodels")
+    path = Path(__file__).resolve().parents[2] / "studies" / f"{name}.yaml"
+    config = load_config(path, env={}, storage=f"sqlite:///{tmp_path / 'o.db'}")
+    data = load_study_data(config)
+    first = prepare_study(config, data, config.space.to_space())
+    again = prepare_study(config, data, config.space.to_space())
+    assert again.study_name == first.study_name and again.user_attrs == first.user_attrs
