@@ -63,20 +63,24 @@ def study_file(task: str, seed: int, budget: str) -> dict:
 
 
 def run_one(task: str, seed: int, budget: str, folder: Path) -> dict:
-    """One ``stacksearch run`` in ``folder``; its call, winner, wall seconds and exit code."""
+    """One ``stacksearch run`` of ``task`` in ``folder``; its call, winner, wall seconds and exit code."""
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(study_file(task, seed, budget)))
+    return {"task": task, "seed": seed, **run_study(path, f"{task}-{seed}", folder)}
+
+
+def run_study(path: Path, name: str, folder: Path, *flags: str) -> dict:
+    """``stacksearch run path --no-tracking *flags`` in ``folder``: its ``verdict.json`` in brief, and the wall time."""
     started = time.perf_counter()
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("stacksearch")), "run", str(path), "--no-tracking"],
+        [str(Path(sys.executable).with_name("stacksearch")), "run", str(path), "--no-tracking", *flags],
         cwd=folder,
         capture_output=True,
         text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    wall = time.perf_counter() - started
-    verdict_path = folder / "reports" / f"{task}-{seed}" / "verdict.json"
-    row = {"task": task, "seed": seed, "exit": done.returncode, "wall_s": round(wall, 1)}
+    row = {"exit": done.returncode, "wall_s": round(time.perf_counter() - started, 1)}
+    verdict_path = folder / "reports" / name / "verdict.json"
     if not verdict_path.exists():
         return {**row, "call": "no verdict", "winner": None, "error": done.stderr.strip().splitlines()[-1:]}
     verdict = json.loads(verdict_path.read_text())
@@ -86,6 +90,8 @@ def run_one(task: str, seed: int, budget: str, folder: Path) -> dict:
         "winner": verdict["winner"],
         "seeds": {str(d["depth"]): d["seeds"] for d in verdict.get("depths", [])},
         "reason": verdict["reason"],
+        "width_call": (verdict.get("width_call") or {}).get("call"),
+        "budget": verdict.get("budget"),
     }
 
 
@@ -131,7 +137,9 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
             if args.out:
-                args.out.write_text(json.dumps({"budgets": budgets, "rows": rows, "summary": summarize(rows)}, indent=1))
+                args.out.write_text(
+                    json.dumps({"budgets": budgets, "rows": rows, "summary": summarize(rows)}, indent=1)
+                )
     print(json.dumps(summarize(rows), indent=1))
 
 

@@ -54,9 +54,7 @@ def test_one_worker_is_replaced_by_a_fresh_process_after_recycle_after_trials(tm
     assert workers[0] == workers[1] != workers[2], workers
     assert os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
     params = [t.params for t in sorted(trials, key=lambda t: t.number)]
-    assert params[2] not in (params[0], params[1]), (
-        "a replacement process sampled its predecessor's trials again"
-    )
+    assert params[2] not in (params[0], params[1]), "a replacement process sampled its predecessor's trials again"
 
 
 @pytest.mark.parametrize("workers", [1, 2])
