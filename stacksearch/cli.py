@@ -127,9 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         record = budget_record(plan, study, started)
         study.set_user_attr("budget", record)  # the report's and verdict.json's budget: planned and spent
         console.print(spent_line(record), markup=False)
-    if config.confirm.enabled:  # how the report tests the seeds: one look (no seeds are added yet)
-        seeds = config.confirm.seeds
-        study.set_user_attr("confirm", {"top": config.confirm.top, "seeds": seeds, "max_seeds": seeds})
+    if config.confirm.enabled:  # how the report tests the seeds (also set when the confirmation starts)
+        study.set_user_attr("confirm", config.confirm.attrs())
     if study.get_trials(deepcopy=False, states=(FINISHED[0],)):
         from stacksearch.report import answer_line, study_answer
 

@@ -18,8 +18,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -30,16 +28,14 @@ from pydantic import (
 
 from stacksearch.durations import parse_budget
 from stacksearch.exceptions import ConfigError
+from stacksearch.sections import ConfirmSection, ReportSection, Section, TrackingSection, TrainingSection
 from stacksearch.settings import (
-    BATCH_SIZE,
     DEFAULT_BACKEND,
     DEFAULT_STORAGE,
     DEFAULT_TRACKING_URI,
-    EPOCHS,
     GRACE_PERIOD,
     HEARTBEAT_INTERVAL,
     N_TRIALS,
-    PATIENCE,
     SEED,
     SETTINGS,
     WORKERS,
@@ -55,11 +51,7 @@ UNLIMITED = 1_000_000  # n_trials under a budget given without n_trials: the bud
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class StudySection(_Section):
+class StudySection(Section):
     """How the Optuna study runs: name, size, sampler, pruner and storage."""
 
     name: str | None = None
@@ -120,14 +112,14 @@ class StudySection(_Section):
         return {**self.model_dump(mode="json"), "n_trials": self.trial_target}
 
 
-class BenchmarkSection(_Section):
+class BenchmarkSection(Section):
     """A built-in benchmark by name, with its loader's arguments."""
 
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class DataSection(_Section):
+class DataSection(Section):
     """The user's own data: an ``.npz`` archive or a CSV time series.
 
     For ``csv``: ``target`` (a column or a list) is forecast ``horizon`` rows ahead from
@@ -164,7 +156,7 @@ class DataSection(_Section):
         return self
 
 
-class SpaceSection(_Section):
+class SpaceSection(Section):
     """The search space (see :class:`stacksearch.SearchSpace`).
 
     ``bidirectional`` and ``residual``: ``true`` or ``false`` for every trial, or
@@ -227,56 +219,7 @@ class SpaceSection(_Section):
         )
 
 
-class TrainingSection(_Section):
-    """How each trial trains: epochs, batch size, early stopping, Keras backend."""
-
-    epochs: int = Field(EPOCHS, ge=1)
-    batch_size: int = Field(BATCH_SIZE, ge=1)
-    patience: int | None = Field(PATIENCE, ge=1)
-    backend: Literal["auto", "tensorflow", "jax", "torch"] | None = None
-
-
-class TrackingSection(_Section):
-    """MLflow tracking; ``tracking: false`` in the file turns it off."""
-
-    enabled: bool = True
-    tracking_uri: str | None = None
-    experiment: str | None = None
-    log_models: Literal["best", "all", "none"] = "best"
-
-
-class ReportSection(_Section):
-    """The depth-versus-width report written at the end of a run."""
-
-    enabled: bool = True
-    out: str | None = None
-
-
-class ConfirmSection(_Section):
-    """The confirmation after the search: the ``top`` depths' best architectures retrained with ``seeds`` seeds.
-
-    ``max_seeds`` (default twice ``seeds``) caps the seeds added while the answer is undecided;
-    ``confirm: false`` in the file turns the confirmation off.
-    """
-
-    enabled: bool = True
-    top: int = Field(3, ge=1)
-    seeds: int = Field(3, ge=2)
-    max_seeds: int | None = Field(None, ge=2)
-
-    @model_validator(mode="after")
-    def _cap_above_seeds(self) -> ConfirmSection:
-        if self.max_seeds is not None and self.max_seeds < self.seeds:
-            raise ValueError(f"confirm.max_seeds ({self.max_seeds}) must be at least confirm.seeds ({self.seeds})")
-        return self
-
-    @property
-    def seed_cap(self) -> int:
-        """The most seeds any architecture is retrained with."""
-        return self.max_seeds if self.max_seeds is not None else 2 * self.seeds
-
-
-class StudyConfig(_Section):
+class StudyConfig(Section):
     """A whole study file. Exactly one of ``benchmark`` or ``data`` says what to train on."""
 
     study: StudySection = Field(default_factory=StudySection)

@@ -22,13 +22,10 @@ Example:
 from __future__ import annotations
 
 from stacksearch.report.analysis import Analysis, analyse
-from stacksearch.report.answer import Answer, depth_answer
 from stacksearch.report.confirmation import ConfirmationSummary, confirmation_summary
 from stacksearch.report.curves import LearningCurves, learning_curves
 from stacksearch.report.importance import Importances, param_importances
 from stacksearch.report.iso import band_winners, iso_param_table, param_band, pareto_front, pareto_fronts
-from stacksearch.report.margin import Margin, default_margin
-from stacksearch.report.sequential import SequentialDesign, design_for, looks_for, more_seeds_needed
 from stacksearch.report.study_answer import NOT_CONFIRMED, StudyAnswer, answer_line, band_pairs, study_answer
 from stacksearch.report.tables import (
     DEPTH_WIDTH_COLUMNS,
@@ -42,8 +39,11 @@ from stacksearch.report.tables import (
 from stacksearch.report.trials import StudyData, collect
 from stacksearch.report.verdict import UNCONFIRMED, Verdict, verdict
 from stacksearch.report.verdict_json import verdict_json, verdict_record
-from stacksearch.report.width_answer import WidthAnswer, width_answer
 from stacksearch.report.writer import default_out_dir, open_study, report_for, write_report
+from stacksearch.stats.answer import Answer, depth_answer
+from stacksearch.stats.margin import Margin, default_margin
+from stacksearch.stats.sequential import SequentialDesign, design_for, looks_for, more_seeds_needed
+from stacksearch.stats.width_answer import WidthAnswer, width_answer
 
 __all__ = [
     "write_report",

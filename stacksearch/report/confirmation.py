@@ -10,7 +10,7 @@ test scores). A seed's value may be a list (a multi-objective study): its first 
 :func:`confirmation_summary` gives each result's mean and 95% Student-t interval, and a plain
 Welch t-test (against zero difference) between the best depth and every other depth (each depth
 represented by its result with the best mean). The report's call does not come from these tests
-but from :func:`stacksearch.report.answer.depth_answer` (a margin, Holm over every pair, TOST).
+but from :func:`stacksearch.stats.answer.depth_answer` (a margin, Holm over every pair, TOST).
 
 Example:
     >>> summary = confirmation_summary(

@@ -7,9 +7,9 @@
   the best mean; where a depth has several, a note says which (that choice is made on the same
   seeds, a small selection effect of its own);
 - the ``confirm`` user attribute (the confirmation's settings): ``margin`` (else
-  :func:`~stacksearch.report.margin.default_margin` of the study's trivial baseline and best score),
+  :func:`~stacksearch.stats.margin.default_margin` of the study's trivial baseline and best score),
   ``alpha`` (else 0.05), and the looks of its sequential design
-  (:func:`~stacksearch.report.sequential.looks_for`: 1 unless ``max_seeds`` exceeds ``seeds``);
+  (:func:`~stacksearch.stats.sequential.looks_for`: 1 unless ``max_seeds`` exceeds ``seeds``);
 - the ``budget`` user attribute (planned and spent), passed on to ``verdict.json``, or None.
 
 Without a confirmation the call is ``inconclusive`` (:data:`NOT_CONFIRMED`); without a trial that
@@ -18,7 +18,7 @@ searched and none retrained it is ``single_depth``.
 
 The width question compares, in every factor-2 parameter band holding two or more depths, the best
 search score of the band's deepest depth with that of its shallowest
-(:func:`~stacksearch.report.width_answer.width_answer`). The extremes are fixed before any score is
+(:func:`~stacksearch.stats.width_answer.width_answer`). The extremes are fixed before any score is
 seen, so the direction of the comparison is not chosen from the data, as a winner-against-runner-up
 pair would be. Each score is one search trial (one seed), so this is weaker evidence than the
 retrained depth call, and the width reason says how many bands it rests on.
@@ -45,14 +45,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stacksearch.report.answer import ALPHA, Answer, DepthScores, depth_answer
 from stacksearch.report.confirmation import ConfirmationSummary, ConfirmRow, confirmation_summary
 from stacksearch.report.fmt import architecture, number
 from stacksearch.report.iso import IsoBandRow, iso_param_table
-from stacksearch.report.margin import Margin, check_alpha, check_margin, default_margin
-from stacksearch.report.sequential import looks_for
 from stacksearch.report.trials import StudyData, StudyLike, as_data
-from stacksearch.report.width_answer import WidthAnswer, width_answer
+from stacksearch.stats.answer import ALPHA, Answer, DepthScores, depth_answer
+from stacksearch.stats.margin import Margin, check_alpha, check_margin, default_margin
+from stacksearch.stats.sequential import looks_for
+from stacksearch.stats.width_answer import WidthAnswer, width_answer
 
 __all__ = ["StudyAnswer", "study_answer", "answer_line", "band_pairs", "NOT_CONFIRMED", "NO_DEPTH", "CALL_WORDS"]
 

@@ -15,7 +15,7 @@ where the confirmation stored test scores). Where the study searched several sta
 
 Example:
     >>> import json
-    >>> from stacksearch.report.answer import depth_answer
+    >>> from stacksearch.stats.answer import depth_answer
     >>> a = depth_answer({1: [0.30, 0.31, 0.32], 2: [0.20, 0.21, float("nan")]}, "minimize", margin=0.02)
     >>> v = verdict_json(a, None, {"planned": {"budget": "20m"}, "spent": {"seconds": 1100.0}})
     >>> v["call"], v["winner"], v["depths"][1]["seeds"], v["depths"][1]["scores"]
@@ -30,10 +30,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from stacksearch.report.answer import Answer, TestResult
 from stacksearch.report.study_answer import StudyAnswer
 from stacksearch.report.variants import VariantCall
-from stacksearch.report.width_answer import WidthAnswer
+from stacksearch.stats.answer import Answer, TestResult
+from stacksearch.stats.width_answer import WidthAnswer
 
 __all__ = ["verdict_json", "verdict_record", "json_safe", "FIELDS"]
 
@@ -59,7 +59,7 @@ def verdict_json(answer: Answer, width: WidthAnswer | None, budget: Mapping[str,
     :func:`stacksearch.search.phases.budget_record`; None (no budget) stays null.
 
     Example:
-        >>> from stacksearch.report.answer import depth_answer
+        >>> from stacksearch.stats.answer import depth_answer
         >>> v = verdict_json(depth_answer({2: [0.3, 0.4]}, "minimize", 0.01), None, {"planned": {}, "spent": {}})
         >>> v["call"], v["winner"], v["width_call"], v["next_step"]
         ('single_depth', None, None, None)

@@ -21,12 +21,12 @@ from typing import Any
 
 from stacksearch.metrics import metric_bounds
 from stacksearch.report.analysis import Analysis
-from stacksearch.report.answer import TestResult
 from stacksearch.report.fmt import architecture, duration, interval, number
 from stacksearch.report.iso import IsoBandRow
 from stacksearch.report.stats import MIN_INTERVAL_POINTS
 from stacksearch.report.study_answer import WIDTH_WORDS
 from stacksearch.report.tables import DepthWidthRow
+from stacksearch.stats.answer import TestResult
 
 __all__ = [
     "View",

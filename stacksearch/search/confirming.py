@@ -36,6 +36,7 @@ from stacksearch.host import worker_label
 from stacksearch.search.budget import BudgetDeadline
 from stacksearch.search.depths import best_per_depth, depth_of
 from stacksearch.search.loop import POLL_SECONDS, Deadline, StopReason, make_tracker, trial_counts
+from stacksearch.stats.sequential import design_for
 from stacksearch.storage import fail_stale_trials, open_storage
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ __all__ = [
     "confirm_here",
     "outcome",
     "Watcher",
+    "next_seed_count",
 ]
 
 _log = logging.getLogger(__name__)
@@ -216,12 +218,23 @@ def collect(
     return {"seeds": seeds, "top": top, "study": confirm.study_name, "results": results}, 0
 
 
-def _extra_seeds(confirmation: dict[str, Any]) -> int:
-    """Seeds to add to every retrained architecture while the answer is undecided (0: it is decided, or cannot be).
+def next_seed_count(study: optuna.Study) -> int | None:
+    """The seeds per architecture of the sequential design's next look, or None: stop adding seeds.
 
-    TODO: answer.more_seeds_needed(...) (stacksearch/report/answer.py, the alpha-spending rule) once it lands.
+    None without a design (``confirm.max_seeds`` unset or not above ``seeds``), once the answer is
+    decided, when more seeds than ``max_seeds`` would be needed, or when the schedule is done
+    (:meth:`~stacksearch.stats.sequential.SequentialDesign.next_seeds`). The answer is the one the
+    report prints, read from the study's ``confirmation`` and ``confirm`` user attributes, so the
+    run tests each look at the level the report states.
     """
-    return 0
+    design = design_for(study.user_attrs.get("confirm"))
+    confirmation = study.user_attrs.get("confirmation")
+    if design is None or not confirmation:
+        return None
+    from stacksearch.report.study_answer import study_answer
+
+    more = design.next_seeds(study_answer(study).answer)
+    return int(confirmation["seeds"]) + max(more.values()) if more else None
 
 
 def _checkpoints(config: StudyConfig) -> Any:
@@ -244,6 +257,9 @@ def confirm_here(
     candidates = best_per_depth(study, config.confirm.top)
     if not candidates:
         return StopReason.TARGET
+    settings = config.confirm.attrs()
+    if study.user_attrs.get("confirm") != settings:  # what the report tests with, and next_seed_count reads
+        study.set_user_attr("confirm", settings)
     confirm = open_confirm_study(study, seed=config.study.seed)
     seeds = max(config.confirm.seeds, int(confirm.user_attrs.get("seeds", 0)))
     if confirm.user_attrs.get("seeds") != seeds:
@@ -273,10 +289,12 @@ def confirm_here(
             if reason is not StopReason.TARGET or confirmation is None:
                 return reason
             study.set_user_attr("confirmation", confirmation)
-            more = min(_extra_seeds(confirmation), config.confirm.seed_cap - seeds)
-            if more <= 0 or not _room_for(confirm, deadline, len(candidates) * more, config.training.epochs):
+            target = next_seed_count(study)
+            if target is None or target <= seeds:
                 return reason
-            seeds += more
+            if not _room_for(confirm, deadline, len(candidates) * (target - seeds), config.training.epochs):
+                return reason
+            seeds = target
             confirm.set_user_attr("seeds", seeds)
             enqueue_missing(confirm, candidates, seeds)
     finally:

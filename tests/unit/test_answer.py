@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from stacksearch.exceptions import ConfigError
-from stacksearch.report.answer import MAX_SEEDS_ESTIMATE, depth_answer
-from stacksearch.report.margin import default_margin
-from stacksearch.report.sequential import SequentialDesign, look_alpha, more_seeds_needed
 from stacksearch.report.verdict_json import FIELDS, verdict_json
-from stacksearch.report.width_answer import width_answer
+from stacksearch.stats.answer import MAX_SEEDS_ESTIMATE, depth_answer
+from stacksearch.stats.margin import default_margin
+from stacksearch.stats.sequential import SequentialDesign, look_alpha, more_seeds_needed
+from stacksearch.stats.width_answer import width_answer
 
 ALPHA = 0.05
 

@@ -84,7 +84,7 @@ def test_a_bad_budget_names_the_key(given):
 
 def test_confirm_is_on_by_default_and_false_turns_it_off():
     default = validate_config(dict(BASE)).confirm
-    assert (default.enabled, default.top, default.seeds, default.seed_cap) == (True, 3, 3, 6)
+    assert (default.enabled, default.top, default.seeds, default.seed_cap) == (True, 3, 3, 3)  # one look
     assert validate_config({**BASE, "confirm": False}).confirm.enabled is False
     given = validate_config({**BASE, "confirm": {"top": 2, "seeds": 4, "max_seeds": 8}}).confirm
     assert (given.top, given.seeds, given.seed_cap) == (2, 4, 8)
@@ -93,7 +93,9 @@ def test_confirm_is_on_by_default_and_false_turns_it_off():
 @pytest.mark.parametrize(
     "given, culprit",
     [({"seeds": 1}, "confirm.seeds"), ({"top": 0}, "confirm.top"), ({"seeds": 4, "max_seeds": 3}, "max_seeds (3)"),
-     ({"sedes": 3}, "confirm.sedes: unknown key, did you mean 'seeds'?"), ("yes", "confirm:")],
+     ({"sedes": 3}, "confirm.sedes: unknown key, did you mean 'seeds'?"), ("yes", "confirm:"),
+     ({"margin": 0}, "confirm.margin"), ({"margin": True}, "confirm.margin"), ({"margin": ".nan"}, "confirm.margin"),
+     ({"alpha": 0.5}, "confirm.alpha"), ({"alpha": "low"}, "confirm.alpha")],
 )  # fmt: skip
 def test_a_bad_confirm_value_names_the_key(given, culprit):
     with pytest.raises(ConfigError) as info:
@@ -316,18 +318,51 @@ def test_a_retraining_queued_twice_is_trained_once(tmp_path):
     assert len(reasons) == 2 and all(r.startswith("duplicate of retraining") for r in reasons)
 
 
-def test_seeds_are_added_while_the_answer_is_undecided_up_to_max_seeds(tmp_path, monkeypatch):
-    study, training = _searched(tmp_path), FakeTraining()
-    monkeypatch.setattr(confirming, "_extra_seeds", lambda confirmation: 2)  # answer.more_seeds_needed's seam
-    config = _config(confirm={"top": 2, "seeds": 2, "max_seeds": 5})
+class NoisyTraining(FakeTraining):
+    """Depth 2 scores 0.20 and depth 3 0.20 + ``gap``, each seed off by a fixed noise: the truth is known."""
+
+    NOISE = (0.02, -0.02, 0.0, 0.01, -0.01, 0.015, -0.015, 0.005, -0.005)
+
+    def __init__(self, gap: float) -> None:
+        super().__init__()
+        self.gap = gap
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        super().__call__(trial)
+        depth, index = trial.params["depth"], trial.user_attrs["confirm_seed"] - confirming.SEED_OFFSET
+        return 0.20 + (self.gap if depth == 3 else 0.0) + self.NOISE[(index + (4 if depth == 3 else 0)) % 9]
+
+
+@pytest.mark.parametrize(
+    ("gap", "max_seeds", "seeds", "call"),
+    [
+        (0.05, 9, 6, "depth_wins"),  # 3 seeds: undecided, 6 would do; the next look (6) decides
+        (0.03, 9, 3, "inconclusive"),  # 3 seeds: about 25 needed, beyond max_seeds: futile, none added
+        (0.05, None, 3, "inconclusive"),  # no max_seeds: one look, nothing added
+    ],
+)
+def test_seeds_are_added_while_more_could_decide_the_answer(tmp_path, gap, max_seeds, seeds, call):
+    study, training = _searched(tmp_path), NoisyTraining(gap)
+    config = _config(confirm={"top": 2, "seeds": 3, "max_seeds": max_seeds, "margin": 0.01})
     assert _confirm(study, training, config) is StopReason.TARGET
-    assert study.user_attrs["confirmation"]["seeds"] == 5 and len(training.calls) == 2 * 5
+    assert study.user_attrs["confirmation"]["seeds"] == seeds and len(training.calls) == 2 * seeds
+    assert study.user_attrs["confirm"]["max_seeds"] == (max_seeds or 3)
+    from stacksearch.report import study_answer
+
+    answer = study_answer(study).answer
+    assert answer.call == call and answer.looks == (1 if max_seeds is None else 3)
+    assert confirming.next_seed_count(study) is None  # settled: a resumed run adds nothing
+
+
+def test_seeds_are_added_only_while_the_budget_has_room(tmp_path):
+    study, training = _searched(tmp_path), FakeTraining()
+    assert _confirm(study, training) is StopReason.TARGET
     confirm = confirming.open_confirm_study(study)
     assert confirming._room_for(confirm, Deadline(), 4, 3)  # no budget: max_seeds alone caps
     assert not confirming._room_for(confirm, BudgetDeadline(end=time.time() - 1), 4, 3)
     epochs = {"storage_url": _url(tmp_path), "study_name": "s", "epochs": 3}
-    assert confirming._room_for(confirm, BudgetDeadline(epoch_budget=12 + 30 + 12, **epochs), 4, 3)
-    assert not confirming._room_for(confirm, BudgetDeadline(epoch_budget=12 + 30 + 11, **epochs), 4, 3)
+    assert confirming._room_for(confirm, BudgetDeadline(epoch_budget=12 + 12 + 12, **epochs), 4, 3)
+    assert not confirming._room_for(confirm, BudgetDeadline(epoch_budget=12 + 12 + 11, **epochs), 4, 3)
 
 
 def test_a_study_without_depth_attributes_cannot_be_compared_and_that_is_settled(tmp_path):

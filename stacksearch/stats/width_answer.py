@@ -39,9 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stacksearch.exceptions import ConfigError
-from stacksearch.report.answer import ALPHA, MAX_SEEDS_ESTIMATE, POWER, TestResult
-from stacksearch.report.margin import check_alpha, check_margin
-from stacksearch.report.welch import Welch, half_width, holm, one_sample, p_above, p_below, seeds_for
+from stacksearch.stats.answer import ALPHA, MAX_SEEDS_ESTIMATE, POWER, TestResult
+from stacksearch.stats.margin import check_alpha, check_margin
+from stacksearch.stats.welch import Welch, half_width, holm, one_sample, p_above, p_below, seeds_for
 
 __all__ = ["WidthAnswer", "width_answer", "WIDTH_CALLS"]
 

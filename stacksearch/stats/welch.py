@@ -1,6 +1,6 @@
 """Welch tests against a margin, Holm's adjustment and a normal-approximation seed count.
 
-The building blocks of :mod:`stacksearch.report.answer` (scipy.special only: ``scipy.stats``
+The building blocks of :mod:`stacksearch.stats.answer` (scipy.special only: ``scipy.stats``
 takes seconds to import). A difference is tested against a bound, not against zero, so the
 same functions serve superiority ("better by more than the margin") and equivalence
 ("within the margin", two one-sided tests).

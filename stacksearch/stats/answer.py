@@ -38,7 +38,7 @@ Each kind of false call keeps its own rate alpha; the two rejection regions are 
 needs a gap above the margin, equivalence one below it), and a false call of either kind can
 approach 2 alpha only when the true gaps sit at the margin itself.
 
-Repeated looks (seeds added while the answer is undecided, :mod:`~stacksearch.report.sequential`):
+Repeated looks (seeds added while the answer is undecided, :mod:`~stacksearch.stats.sequential`):
 with at most ``looks`` looks planned in advance, every look tests at alpha / looks (a Bonferroni
 split, valid for any stopping rule), shown as adjusted p-values multiplied by ``looks``, so that
 "adjusted p < alpha" stays the rule. Non-finite scores (diverged seeds) are dropped and counted.
@@ -63,8 +63,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stacksearch.exceptions import ConfigError
-from stacksearch.report.margin import Margin, check_alpha, check_margin, default_margin
-from stacksearch.report.welch import Welch, half_width, holm, p_above, p_below, seeds_for, summarize, welch
+from stacksearch.stats.margin import Margin, check_alpha, check_margin, default_margin
+from stacksearch.stats.welch import Welch, half_width, holm, p_above, p_below, seeds_for, summarize, welch
 
 __all__ = [
     "Answer",
@@ -127,7 +127,7 @@ class TestResult:
     """One test: ``name`` is ``"superiority"`` (H0: ``depths[0]`` does not beat ``depths[1]`` by more
     than the margin) or ``"equivalence"`` (TOST, H0: the pair differs by the margin or more).
 
-    ``depths`` is empty for the width tests (:mod:`~stacksearch.report.width_answer`: ``"deeper"``,
+    ``depths`` is empty for the width tests (:mod:`~stacksearch.stats.width_answer`: ``"deeper"``,
     ``"wider"``, ``"equivalence"``). ``difference`` is how much ``depths[0]`` beats ``depths[1]``
     (negative: it is worse);
     ``statistic`` the t of the (binding) one-sided test; ``adjustment`` says what ``adjusted_p`` accounts for.

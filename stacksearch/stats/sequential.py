@@ -2,7 +2,7 @@
 
 The design: before the first look, fix the seed counts of at most ``looks`` looks, evenly spaced
 from ``initial`` to ``max_seeds`` seeds per depth (:attr:`SequentialDesign.schedule`). At each look,
-call :func:`~stacksearch.report.answer.depth_answer` with ``looks=design.looks``: every look then
+call :func:`~stacksearch.stats.answer.depth_answer` with ``looks=design.looks``: every look then
 tests at alpha / looks (a Bonferroni split of alpha over the looks), and by the union bound the
 chance of a false winner (or a false equivalence) at *any* look stays <= alpha, whatever the
 stopping rule. Stop at the first ``depth_wins`` or ``equivalent``; also stop (futility) when the
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacksearch.exceptions import ConfigError
-from stacksearch.report.answer import ALPHA, Answer
-from stacksearch.report.margin import check_alpha
+from stacksearch.stats.answer import ALPHA, Answer
+from stacksearch.stats.margin import check_alpha
 
 __all__ = ["SequentialDesign", "more_seeds_needed", "look_alpha", "design_for", "looks_for", "DEFAULT_LOOKS"]
 
@@ -98,7 +98,7 @@ class SequentialDesign:
         """Seeds to add to each depth before the next look; empty: stop (decided, futile, or the schedule is done).
 
         Example:
-            >>> from stacksearch.report.answer import depth_answer
+            >>> from stacksearch.stats.answer import depth_answer
             >>> design = SequentialDesign(initial=3, max_seeds=9, max_looks=3)
             >>> a = depth_answer({1: [0.30, 0.32, 0.34], 2: [0.25, 0.27, 0.29]}, "minimize", 0.01, looks=3)
             >>> a.call, a.seeds_needed, design.next_seeds(a)
@@ -124,7 +124,7 @@ def more_seeds_needed(
     """Seeds to add per depth before the next look of :class:`SequentialDesign` (empty: stop).
 
     Example:
-        >>> from stacksearch.report.answer import depth_answer
+        >>> from stacksearch.stats.answer import depth_answer
         >>> a = depth_answer({1: [0.30, 0.31, 0.32], 2: [0.20, 0.21, 0.22]}, "minimize", 0.02, looks=3)
         >>> a.call, more_seeds_needed(a, max_seeds=9)
         ('depth_wins', {})
