@@ -127,6 +127,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         record = budget_record(plan, study, started)
         study.set_user_attr("budget", record)  # the report's and verdict.json's budget: planned and spent
         console.print(spent_line(record), markup=False)
+    from stacksearch.search.limit import limit_line, record_limit
+
+    limit = record_limit(study, since=started, now=time.time(), workers=config.study.workers)
+    console.print(limit_line(limit), markup=False)
     if config.confirm.enabled:  # how the report tests the seeds (also set when the confirmation starts)
         study.set_user_attr("confirm", config.confirm.attrs())
     if study.get_trials(deepcopy=False, states=(FINISHED[0],)):

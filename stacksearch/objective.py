@@ -130,6 +130,7 @@ class _FitObjective:
         trial.set_user_attr("epochs_trained", result.epochs_trained)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("train_seconds", round(result.train_seconds, 4))
+        trial.set_user_attr("epoch_seconds", [round(x, 4) for x in result.epoch_seconds])
         trial.set_user_attr("history", result.history)
         if result.diverged:
             return self._failed(trial, result.diverged)

@@ -39,6 +39,7 @@ class FitResult:
     best_value: float = math.nan
     epochs_trained: int = 0
     train_seconds: float = 0.0
+    epoch_seconds: list[float] = field(default_factory=list)
     diverged: str | None = None
     pruned: str | None = None
 
@@ -74,11 +75,16 @@ def _make_callback(
         best_weights: list | None = None
         waited = 0
         started = 0.0
+        epoch_started = 0.0
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             self.started = time.perf_counter()
 
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch_started = time.perf_counter()
+
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            state.epoch_seconds.append(time.perf_counter() - self.epoch_started)
             logs = {k: float(v) for k, v in (logs or {}).items()}
             for key, value in logs.items():
                 state.history.setdefault(key, []).append(value)
@@ -125,6 +131,7 @@ def _fit_state(state: FitResult, waited: int, stopped: bool, seconds: float) -> 
         "waited": waited,
         "stopped": bool(stopped),
         "train_seconds": seconds,
+        "epoch_seconds": state.epoch_seconds,
     }
 
 
@@ -148,6 +155,7 @@ def _resume(
     state.history = {k: list(v) for k, v in saved["history"].items()}
     state.best_epoch, state.best_value = saved["best_epoch"], saved["best_value"]
     state.epochs_trained, state.train_seconds = saved["epochs_trained"], saved.get("train_seconds", 0.0)
+    state.epoch_seconds = list(saved.get("epoch_seconds", []))
     callback.best_weights, callback.waited = resume.best_weights, saved["waited"]
     for epoch in range(state.epochs_trained):  # replay so pruners and listeners see every epoch
         logs = {k: v[epoch] for k, v in state.history.items() if epoch < len(v)}

@@ -86,6 +86,7 @@ def render_html(analysis: Analysis, figures: Mapping[str, bytes]) -> str:
         "<h2>Cost</h2>",
         _figure(f, "cost", "Training seconds versus parameters; trial outcomes per depth."),
         _table(views.cost_view(a)),
+        _paragraph(views.limit_sentence(a)),
         "<h2>Learning curves</h2>",
         _figure(f, "learning_curves", "Validation score per epoch (intermediate values)."),
         "<h2>Search</h2>",
@@ -162,3 +163,7 @@ def _figure(figures: Mapping[str, bytes], name: str, caption: str) -> str:
 
 def _notes(notes: tuple[str, ...]) -> str:
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+
+
+def _paragraph(text: str | None) -> str:
+    return f"<p>{escape(text)}</p>" if text else ""

@@ -44,6 +44,7 @@ def render_markdown(analysis: Analysis, figure_files: Sequence[str]) -> str:
         _table(views.importance_view(a)),
         "## Cost",
         _table(views.cost_view(a)),
+        views.limit_sentence(a) or "",
     ]
     if a.confirmation is not None:
         parts += [

@@ -89,7 +89,8 @@ class StudyData:
     """A study read once: its records plus the metric, direction, baseline and reference.
 
     ``confirm`` (the confirmation's settings: ``top``, ``seeds``, ``max_seeds``, ``margin``, ``alpha``)
-    and ``budget`` (planned and spent) are the study user attributes of those names, when set.
+    ``budget`` (planned and spent) and ``limit`` (wall and steady-epoch seconds, :mod:`stacksearch.steady`)
+    are the study user attributes of those names, when set.
     """
 
     study_name: str
@@ -103,6 +104,7 @@ class StudyData:
     trials: tuple[TrialRecord, ...]
     confirm: Mapping[str, Any] | None = None
     budget: Mapping[str, Any] | None = None
+    limit: Mapping[str, Any] | None = None
 
     @property
     def minimize(self) -> bool:
@@ -166,6 +168,7 @@ def collect(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) ->
         trials=records,
         confirm=_mapping(attrs.get("confirm")),
         budget=_mapping(attrs.get("budget")),
+        limit=_mapping(attrs.get("limit")),
     )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "front_view",
     "importance_view",
     "cost_view",
+    "limit_sentence",
     "reasons_view",
     "confirmation_view",
     "confirmation_caption",
@@ -234,6 +235,30 @@ def cost_view(a: Analysis) -> View:
         for r in a.cost
     ]
     return headers, rows
+
+
+def limit_sentence(a: Analysis) -> str | None:
+    """The runs' wall time against their trials' steady epochs (the ``limit`` attribute), or None.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> limit = {"wall_seconds": 95.0, "workers": 1, "worker_seconds": 95.0, "steady_seconds": 41.0,
+        ...          "ratio": 2.317, "runs": 1}
+        >>> print(limit_sentence(NS(data=NS(limit=limit)))[:62])
+        Wall 95 s (1 run), of which steady epochs 41 s: 2.3x the limit
+    """
+    limit = a.data.limit
+    if not limit or limit.get("ratio") is None:
+        return None
+    runs = int(limit.get("runs", 1))
+    workers = float(limit.get("worker_seconds", 0)) / max(1e-9, float(limit.get("wall_seconds", 0)))
+    who = f", {workers:.1f} workers on average" if workers > 1.05 else ""
+    return (
+        f"Wall {duration(limit['wall_seconds'])} ({runs} run{'s' if runs != 1 else ''}{who}), of which steady epochs "
+        f"{duration(limit['steady_seconds'])}: {limit['ratio']:.1f}x the limit (worker-seconds over the seconds the "
+        "trials' epochs after the first took: 1.0 would be training and nothing else; the rest is building, "
+        "tracing or compiling, storage and tracking)."
+    )
 
 
 def reasons_view(a: Analysis) -> View:

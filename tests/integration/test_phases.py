@@ -33,6 +33,7 @@ def test_a_budgeted_run_searches_then_confirms_and_a_second_run_retrains_nothing
     out = capsys.readouterr().out
     assert "plan: search until about" in out and "then confirm 2 depths x 2 seeds" in out
     assert "confirmation: 2 depths x 2 seeds retrained (phased.confirm)" in out
+    assert "of which steady epochs" in out and "x the limit" in out
     study = optuna.load_study(study_name="phased", storage="sqlite:///stacksearch.db")
     assert {t.params["depth"] for t in study.trials if t.state == TrialState.COMPLETE} == {1, 2}  # a share each
     assert study.user_attrs["search_phase"]["over"] and study.user_attrs["search_phase"]["reason"] == "budget"

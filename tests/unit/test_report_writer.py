@@ -104,6 +104,17 @@ def test_csv_holds_the_depth_width_table(tmp_path: Path, no_figures: None) -> No
     )
 
 
+def test_the_cost_section_states_the_limit_ratio_when_the_run_recorded_it(tmp_path: Path, no_figures: None) -> None:
+    study = study_of(trial(1, 16, 0.5, n_params=1100), trial(2, 16, 0.3, n_params=2100))
+    plain = write_report(study, tmp_path / "plain")["summary"].read_text(encoding="utf-8")
+    limit = {"wall_seconds": 95.0, "workers": 2, "worker_seconds": 190.0, "steady_seconds": 41.0, "ratio": 4.634}
+    study.set_user_attr("limit", {**limit, "runs": 1})
+    paths = write_report(study, tmp_path / "limited")
+    expected = "Wall 95 s (1 run, 2.0 workers on average), of which steady epochs 41 s: 4.6x the limit"
+    assert "the limit" not in plain and expected in paths["summary"].read_text(encoding="utf-8")
+    assert expected in paths["html"].read_text(encoding="utf-8")
+
+
 def test_one_trial_and_one_depth_still_make_a_report(tmp_path: Path) -> None:
     paths = write_report(study_of(trial(3, 64, 0.2, n_params=80000)), tmp_path)
     assert "Only depth 3 was searched" in paths["html"].read_text(encoding="utf-8")
