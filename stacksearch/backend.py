@@ -14,12 +14,13 @@ import importlib.util
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from stacksearch.exceptions import ConfigError
 from stacksearch.host import visible_gpus
 from stacksearch.settings import KERAS_DEFAULT_BACKEND, SETTINGS, resolve
 
-__all__ = ["auto_backend", "select_backend", "resolve_backend", "limit_framework_threads"]
+__all__ = ["auto_backend", "select_backend", "resolve_backend", "limit_framework_threads", "use_compilation_cache"]
 
 
 def auto_backend(gpus: list[str] | None = None) -> str:
@@ -68,6 +69,30 @@ def select_backend(name: str | None) -> str:
         extra = {"jax": ' (pip install "stacksearch[jax]")', "torch": " (pip install torch)"}.get(chosen, "")
         raise ConfigError(f"Keras backend {chosen!r} is not installed{extra}: {err}") from None
     return chosen
+
+
+def use_compilation_cache(folder: Path) -> Path | None:
+    """On JAX, keep compiled programs in ``folder`` so later trials, workers and processes reuse them.
+
+    A new model compiles its train and test steps on its first epoch (about 4 s on 2 cores). JAX's
+    persistent cache keys a compiled program by the computation itself, so a repeated architecture,
+    in this process or another worker or a replacement process sharing ``folder``, loads it
+    instead (docs/performance.md measures the first epoch with a warm cache). Every program is
+    kept, however quick its compile. A cache folder the user set (``JAX_COMPILATION_CACHE_DIR``)
+    wins. Returns the folder in use; None on other backends (nothing to do there).
+    """
+    if resolve_backend(None) != "jax":
+        return None
+    import jax
+
+    chosen = getattr(jax.config, "jax_compilation_cache_dir", None)
+    if chosen:
+        return Path(chosen)
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return folder
 
 
 def resolve_backend(name: str | None) -> str:

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -202,13 +203,12 @@ def run_trials(
         >>> result.reason, len(result.study.trials)  # doctest: +SKIP
         (<StopReason.TARGET: 'target'>, 10)
     """
-    from stacksearch.backend import select_backend
     from stacksearch.objective import StackedLSTMObjective
 
     deadline = deadline if deadline is not None else Deadline.after(config.study.timeout)
     data = data if data is not None else load_study_data(config)
     space = config.space.to_space()
-    select_backend(config.backend)
+    start_backend(config)
     tracker = make_tracker(config)
     study = prepare_study(config, data, space)
     if tracker is not None:
@@ -253,6 +253,22 @@ def make_tracker(config: StudyConfig) -> MLflowTracker | None:
         experiment=config.tracking.experiment or config.study_name,
         log_models=config.tracking.log_models,
     )
+
+
+def start_backend(config: StudyConfig) -> str:
+    """Load the study's Keras backend; on JAX, with the study's compilation cache folder (shared by its workers).
+
+    The folder is ``jax-cache/<study>`` in the study's artifacts folder (beside an SQLite file, else
+    ``study.artifacts`` or ``STACKSEARCH_ARTIFACTS``), so every worker and replacement process of
+    one study, on one machine or a shared disk, reads the programs the others compiled.
+    """
+    from stacksearch.backend import select_backend, use_compilation_cache
+    from stacksearch.checkpoint import CheckpointStore
+
+    backend = select_backend(config.backend)
+    folder = CheckpointStore.for_config(config.storage_url, config.study.artifacts).folder
+    use_compilation_cache(Path(folder) / "jax-cache" / config.study_name)
+    return backend
 
 
 def _checkpoints(config: StudyConfig) -> Any:

@@ -25,7 +25,7 @@ import optuna
 
 from stacksearch.exceptions import StackSearchError
 from stacksearch.search.budget import hard_end
-from stacksearch.search.loop import StopReason
+from stacksearch.search.loop import StopReason, start_backend
 from stacksearch.search.pool import RECYCLE_EXIT, read_worker_file, recycle_after
 
 __all__ = ["main", "exit_code"]
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format=f"[worker {args.index}] %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-    from stacksearch.backend import limit_framework_threads, select_backend
+    from stacksearch.backend import limit_framework_threads
     from stacksearch.search.phases import work
     from stacksearch.sources import load_study_data
 
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if hard_end(deadline).expired():  # the run's timeout passed before this process started: nothing to load
             return exit_code(StopReason.DEADLINE)
-        select_backend(config.backend)
+        start_backend(config)
         limit_framework_threads()
         data = load_study_data(config)
         if args.after is not None:
