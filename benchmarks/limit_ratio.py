@@ -29,9 +29,10 @@ import yaml
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 
-def run_one(name: str, backend: str, n_trials: int, folder: Path) -> dict:
-    """One run of ``studies/<name>.yaml`` on ``backend``: its limit record and trial counts."""
+def run_one(name: str, backend: str, n_trials: int, folder: Path, training: dict | None = None) -> dict:
+    """One run of ``studies/<name>.yaml`` on ``backend`` (``training`` keys replaced): its limit record, trials."""
     config = yaml.safe_load((STUDIES / f"{name}.yaml").read_text())
+    config["training"] = {**config.get("training", {}), **(training or {})}
     config["study"].pop("budget", None)
     config["study"]["timeout"] = None
     config["study"]["n_trials"] = n_trials
@@ -51,7 +52,16 @@ def run_one(name: str, backend: str, n_trials: int, folder: Path) -> dict:
         return {"study": name, "backend": backend, "exit": done.returncode, "error": done.stderr[-400:]}
     study = optuna.load_study(study_name=config["study"]["name"], storage=f"sqlite:///{folder / 'stacksearch.db'}")
     limit = study.user_attrs["limit"]
-    return {"study": name, "backend": backend, "exit": 0, "trials": len(study.trials), **limit}
+    complete = [t for t in study.trials if t.value is not None]
+    return {
+        "study": name,
+        "backend": backend,
+        "exit": 0,
+        "trials": len(study.trials),
+        "best": min(t.value for t in complete) if complete else None,
+        "reused": sum(bool(t.user_attrs.get("reused_model")) for t in study.trials),
+        **limit,
+    }
 
 
 def summarize(rows: list[dict]) -> list[dict]:

@@ -20,6 +20,7 @@ import optuna
 from stacksearch.data import SequenceData
 from stacksearch.exceptions import ConfigError, TrialRejected
 from stacksearch.feasible import check_feasible
+from stacksearch.reuse import REUSE_BACKENDS, ModelCache
 from stacksearch.settings import BATCH_SIZE, EPOCHS, PATIENCE, SEED
 from stacksearch.space import ArchSpec, SearchSpace
 
@@ -159,7 +160,10 @@ class StackedLSTMObjective(_FitObjective):
     saved, and a trial retried after its worker died resumes from its last epoch
     (user attribute ``resumed_from_epoch``). Every trial records ``bidirectional`` and
     ``residual`` (parameters too, where the space searches them). ``build(spec, data)`` makes
-    each trial's compiled model (default :func:`stacksearch.build_stacked_lstm`).
+    each trial's compiled model (default :func:`stacksearch.build_stacked_lstm`). On TensorFlow,
+    ``reuse_models`` (default on, without ``build``) trains a repeated architecture on its kept
+    compiled model, restarted from a new model's initial weights: the same history, no tracing
+    (:mod:`stacksearch.reuse`; the trial's user attribute ``reused_model`` says which).
     """
 
     def __init__(
@@ -177,6 +181,7 @@ class StackedLSTMObjective(_FitObjective):
         verbose: int = 0,
         checkpoints: Any = None,
         build: Callable[[ArchSpec, SequenceData], keras.Model] | None = None,
+        reuse_models: bool = True,
     ) -> None:
         super().__init__(
             data,
@@ -192,6 +197,7 @@ class StackedLSTMObjective(_FitObjective):
         )
         self.space = space or SearchSpace()
         self.build = build
+        self.models = ModelCache() if reuse_models and build is None else None
         check_feasible(self.space, data.n_features, data.n_outputs, sequence_output=self._sequence_output)
 
     @property
@@ -220,18 +226,41 @@ class StackedLSTMObjective(_FitObjective):
         trial.set_user_attr("residual", spec.residual)
         for listener in self.listeners:
             listener.on_trial_start(trial, spec)
+        batch_size = spec.batch_size or self.batch_size
+        models = self.models if self.models is not None and active_backend() in REUSE_BACKENDS else None
+        taken: list[keras.Model] = []
+
+        def make_model() -> tuple[keras.Model, int]:
+            if models is None:
+                return self._build(spec, n_params)
+            model, reused = models.take(spec, data, batch_size)
+            trial.set_user_attr("reused_model", reused)
+            taken.append(model)
+            return self._checked(model, spec, n_params), n_params
+
+        ended = False  # completed, pruned or failed as a trial: the model may serve the next one
         with released_traces():
-            return self._train(
-                trial, lambda: self._build(spec, n_params), seed, lambda: spec.batch_size or self.batch_size
-            )
+            try:
+                score = self._train(trial, make_model, seed, lambda: batch_size)
+                ended = True
+                return score
+            except optuna.TrialPruned:
+                ended = True
+                raise
+            finally:
+                if models is not None and taken and ended:
+                    models.give_back(taken[0], spec, data, batch_size)
 
     def _build(self, spec: ArchSpec, n_params: int) -> tuple[keras.Model, int]:
         from stacksearch.model import build_stacked_lstm
 
-        model = (self.build or build_stacked_lstm)(spec, self.data)
+        return self._checked((self.build or build_stacked_lstm)(spec, self.data), spec, n_params), n_params
+
+    @staticmethod
+    def _checked(model: keras.Model, spec: ArchSpec, n_params: int) -> keras.Model:
         if model.count_params() != n_params:
             raise RuntimeError(f"parameter count mismatch: {model.count_params()} != {n_params} for {spec}")
-        return model, n_params
+        return model
 
     def best_model_spec(self, params: dict[str, Any]) -> ArchSpec:
         """Rebuild the :class:`ArchSpec` of a finished trial from its parameters."""

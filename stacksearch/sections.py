@@ -23,12 +23,18 @@ class Section(BaseModel):
 
 
 class TrainingSection(Section):
-    """How each trial trains: epochs, batch size, early stopping, Keras backend."""
+    """How each trial trains: epochs, batch size, early stopping, Keras backend.
+
+    ``reuse_models`` (default true): on TensorFlow, a repeated architecture trains on its kept
+    compiled model, restarted from the same initial weights, instead of tracing a new one
+    (:mod:`stacksearch.reuse`); false builds every model anew.
+    """
 
     epochs: int = Field(EPOCHS, ge=1)
     batch_size: int = Field(BATCH_SIZE, ge=1)
     patience: int | None = Field(PATIENCE, ge=1)
     backend: Literal["auto", "tensorflow", "jax", "torch"] | None = None
+    reuse_models: bool = True
 
 
 class TrackingSection(Section):

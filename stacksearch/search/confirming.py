@@ -280,6 +280,7 @@ def confirm_here(
             prune=False,
             listeners=[tracker] if tracker else [],
             checkpoints=_checkpoints(config),
+            reuse_models=training.reuse_models,
         )
     callbacks = [_results_only(tracker)] if tracker else []
     try:

@@ -229,6 +229,7 @@ def run_trials(
         multi_objective=config.study.multi_objective,
         listeners=[tracker] if tracker else [],
         checkpoints=_checkpoints(config),
+        reuse_models=config.training.reuse_models,
     )
     guarded = _TargetGuard(objective, config.study.n_trials, config.study.multi_objective)
     all_callbacks = ([tracker] if tracker else []) + list(callbacks)
