@@ -59,9 +59,16 @@ def run_one(name: str, backend: str, n_trials: int, folder: Path, training: dict
         "exit": 0,
         "trials": len(study.trials),
         "best": min(t.value for t in complete) if complete else None,
-        "reused": sum(bool(t.user_attrs.get("reused_model")) for t in study.trials),
+        "reused": sum(bool(t.user_attrs.get("reused_model")) for t in study.trials + _retrainings(study)),
         **limit,
     }
+
+
+def _retrainings(study: optuna.Study) -> list:
+    try:
+        return optuna.load_study(study_name=f"{study.study_name}.confirm", storage=study._storage).trials
+    except KeyError:
+        return []
 
 
 def summarize(rows: list[dict]) -> list[dict]:

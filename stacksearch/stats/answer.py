@@ -62,8 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stacksearch.exceptions import ConfigError
-from stacksearch.stats.margin import Margin, check_alpha, check_margin, default_margin
+from stacksearch.stats.margin import Margin, check_alpha, check_looks, check_margin, default_margin
 from stacksearch.stats.welch import Welch, half_width, holm, p_above, p_below, seeds_for, summarize, welch
 
 __all__ = [
@@ -212,8 +211,7 @@ def depth_answer(
     """
     margin = check_margin(margin)
     alpha = check_alpha(alpha)
-    if isinstance(looks, bool) or not isinstance(looks, int) or looks < 1:
-        raise ConfigError(f"looks: {looks!r} must be a whole number >= 1 (the looks of the sequential design)")
+    check_looks(looks)
     direction = str(getattr(direction, "name", direction)).lower()
     if direction not in ("minimize", "maximize"):
         raise ValueError(f"direction {direction!r} is neither 'minimize' nor 'maximize'")

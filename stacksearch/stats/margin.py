@@ -30,7 +30,7 @@ from numbers import Real
 
 from stacksearch.exceptions import ConfigError
 
-__all__ = ["Margin", "default_margin", "check_margin", "check_alpha", "DEFAULT_FRACTION"]
+__all__ = ["Margin", "default_margin", "check_margin", "check_alpha", "check_looks", "DEFAULT_FRACTION"]
 
 DEFAULT_FRACTION = 0.05
 
@@ -109,3 +109,15 @@ def check_alpha(alpha: float, where: str = "alpha") -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 0.5:
         raise ConfigError(f"{where}: {alpha!r} must be a number between 0 and 0.5 (e.g. 0.05)")
     return float(alpha)
+
+
+def check_looks(looks: object) -> int:
+    """``looks`` if it is a whole number >= 1 (the looks of a sequential design), else a ConfigError.
+
+    Example:
+        >>> check_looks(3)
+        3
+    """
+    if isinstance(looks, bool) or not isinstance(looks, int) or looks < 1:
+        raise ConfigError(f"looks: {looks!r} must be a whole number >= 1 (the looks of the sequential design)")
+    return looks

@@ -38,9 +38,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stacksearch.exceptions import ConfigError
 from stacksearch.stats.answer import ALPHA, MAX_SEEDS_ESTIMATE, POWER, TestResult
-from stacksearch.stats.margin import check_alpha, check_margin
+from stacksearch.stats.margin import check_alpha, check_looks, check_margin
 from stacksearch.stats.welch import Welch, half_width, holm, one_sample, p_above, p_below, seeds_for
 
 __all__ = ["WidthAnswer", "width_answer", "WIDTH_CALLS"]
@@ -95,8 +94,7 @@ def width_answer(
         ('deeper_wins', [0.2, 0.17, 0.19])
     """
     margin, alpha = check_margin(margin), check_alpha(alpha)
-    if isinstance(looks, bool) or not isinstance(looks, int) or looks < 1:
-        raise ConfigError(f"looks: {looks!r} must be a whole number >= 1 (the looks of the sequential design)")
+    check_looks(looks)
     sign = 1.0 if str(getattr(direction, "name", direction)).lower() == "minimize" else -1.0
     usable = [(float(d), float(s)) for d, s in pairs if math.isfinite(d) and math.isfinite(s)]
     improvements = tuple(sign * (s - d) for d, s in usable)
