@@ -130,6 +130,7 @@ def main() -> None:
         action="store_true",
         help="skip model.released_traces (TensorFlow then keeps every trial's traced graphs)",
     )
+    parser.add_argument("--no-reuse", action="store_true", help="build every model anew (training.reuse_models: false)")
     parser.add_argument("--cli", action="store_true", help="measure the worker processes of `stacksearch run`")
     parser.add_argument("--recycle-after", type=int, default=20, help="with --cli: study.recycle_after (0: off)")
     args = parser.parse_args()
@@ -188,11 +189,17 @@ def main() -> None:
         if args.tracking:
             tracker.setup(study)
         objective = StackedLSTMObjective(
-            data, space, epochs=args.epochs, patience=None, prune=False, listeners=listeners
+            data,
+            space,
+            epochs=args.epochs,
+            patience=None,
+            prune=False,
+            listeners=listeners,
+            reuse_models=not args.no_reuse,
         )
         print(
             f"# backend {backend}; {args.trials} trials of {args.epochs} epochs"
-            f"{'; traced graphs kept' if args.keep_traces else ''}; MB"
+            f"{'; traced graphs kept' if args.keep_traces else ''}{'; no reuse' if args.no_reuse else ''}; MB"
         )
         print(f"{'trial':>5} {'shape':>8} {'rss':>8} {'peak':>8} {'seconds':>8}")
         for i in range(args.trials):

@@ -1,8 +1,8 @@
 """Compiled models kept between trials: a repeated architecture skips TensorFlow's tracing.
 
 A new Keras model traces its train and test steps on its first epoch (about 1.6 s of a small
-trial on 2 cores, docs/performance.md). :class:`ModelCache` keeps the compiled models of recent
-trials, keyed by everything that fixes the traced program (:func:`program_key`: cell, widths,
+trial on 2 cores, docs/performance.md). :class:`ModelCache` keeps the compiled model of the last
+trial (more with ``size``), keyed by everything that fixes the traced program (:func:`program_key`: cell, widths,
 bidirectional, residual, dropout; the data's features, outputs, task, masking and metric; the
 batch size). A trial whose key matches takes the kept model and restarts it: a new model of the
 same architecture is built, uncompiled, right after the trial's seed was set, exactly as a new
@@ -14,12 +14,16 @@ histories are bit-identical on CPU.
 TensorFlow only. On JAX the same restart gave different histories (cause not found), so JAX
 builds every model and relies on its persistent compilation cache
 (:func:`stacksearch.backend.use_compilation_cache`); torch traces nothing to reuse. A model in
-use is taken out of the cache, so two threads never share one.
+use is taken out of the cache, so two threads never share one. Why one model by default: a
+kept model's traced graphs are some 100,000 Python objects that every trial's garbage
+collection (in ``clear_session``) walks again, about 0.1 s per kept model per trial on 2 cores;
+the confirmation retrains each architecture's seeds one after another, so one kept model gets
+every repeat there, and the search rarely repeats an architecture further back.
 
 Example:
-    >>> cache = ModelCache(size=2)
+    >>> cache = ModelCache()
     >>> len(cache), cache.size
-    (0, 2)
+    (0, 1)
 """
 
 from __future__ import annotations
@@ -71,13 +75,13 @@ def restart(kept: keras.Model, new: keras.Model, learning_rate: float) -> keras.
 
 
 class ModelCache:
-    """Up to ``size`` compiled models, the least recently returned dropped first.
+    """Up to ``size`` compiled models (default 1: the last trial's), the least recently returned dropped first.
 
     :meth:`take` returns a model ready to train (a kept one restarted, or a new compiled one) and
     removes it from the cache; :meth:`give_back` keeps it for the next trial of its key.
     """
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 1) -> None:
         self.size = size
         self._models: OrderedDict[Hashable, keras.Model] = OrderedDict()
         self.hits = 0
