@@ -7,6 +7,7 @@ replayed against the table (a tabular benchmark in the style of NAS-Bench-201).
     nice -n 10 python benchmarks/make_grid.py            # writes benchmarks/data/adding_grid.json
     nice -n 10 python benchmarks/make_grid.py --seeds 0 1 # one curve per training seed
     nice -n 10 python benchmarks/make_grid.py --task mackey_glass --seeds 0 1   # the second table
+    nice -n 10 python benchmarks/make_grid.py --task adding_short --seeds 0 1 2  # wall_clock.py's target
 
 The grid is ``stacksearch.search.setup.grid_for`` of the space below (the same grid the
 ``sampler: grid`` option enumerates), so grid search in the replay is stacksearch's own.
@@ -38,6 +39,12 @@ TASKS = {  # name -> (benchmark and its loader arguments, the table file)
     # a second, different table (forecasting, not a memory task) to check that defaults tuned on
     # the first one do not get worse elsewhere; MSE so the replay reads the same key
     "mackey_glass": ({"name": "mackey_glass", "n_points": 2000, "metric": "mse", "seed": 0}, "mackey_glass_grid.json"),
+    # the quickstart's data (T=10, 1000 training sequences): trials of seconds, so that real searches
+    # against the clock (benchmarks/wall_clock.py) fit in minutes
+    "adding_short": (
+        {"name": "adding", "length": 10, "n_train": 1000, "n_val": 250, "n_test": 1, "seed": 0},
+        "adding_short_grid.json",
+    ),
 }
 SPACE = SearchSpace(depth=(1, 3), units=(8, 64), learning_rate=(1e-4, 1e-2))
 EPOCHS = 9

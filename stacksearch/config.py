@@ -20,6 +20,7 @@ import yaml
 from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
+    StrictInt,
     ValidationError,
     field_validator,
     model_serializer,
@@ -166,6 +167,7 @@ class SpaceSection(Section):
     depth: tuple[int, int] = (1, 3)
     width_mode: Literal["shared", "per_layer", "iso_params"] = "shared"
     units: tuple[int, int] = (8, 128)
+    units_step: StrictInt | None = None
     target_params: tuple[int, int] = (2_000, 200_000)
     learning_rate: tuple[float, float] = (1e-4, 1e-2)
     dropout: tuple[float, float] | None = None
@@ -200,6 +202,8 @@ class SpaceSection(Section):
         for key in ("bidirectional", "residual"):
             if dumped.get(key) == [False]:
                 dumped.pop(key)
+        if dumped.get("units_step") is None:
+            dumped.pop("units_step", None)
         return dumped
 
     def to_space(self) -> SearchSpace:
@@ -207,6 +211,7 @@ class SpaceSection(Section):
         return SearchSpace(
             depth=self.depth,
             units=self.units,
+            units_step=self.units_step,
             width_mode=self.width_mode,
             target_params=self.target_params,
             learning_rate=self.learning_rate,

@@ -135,11 +135,16 @@ class SearchSpace:
     (sample ``target_params``; widths solved so every depth lands within 5% of it).
     ``max_params`` rejects a trial before any model is built. ``bidirectional`` and
     ``residual`` (see :class:`ArchSpec`): a bool fixes the variant for every trial, the
-    tuple ``(False, True)`` searches it (trial parameters of the same names).
+    tuple ``(False, True)`` searches it (trial parameters of the same names). ``units_step``
+    samples widths on a grid of that step from the minimum (evenly, not on a log scale), so
+    architectures repeat and a repeated one trains on its kept compiled model.
 
     Example:
         >>> SearchSpace(bidirectional=(False, True)).bidirectional
         (False, True)
+        >>> trial = optuna.trial.FixedTrial({"depth": 2, "units": 24, "learning_rate": 1e-3})
+        >>> SearchSpace(units=(8, 64), units_step=8).sample(trial, 1, 1).widths
+        (24, 24)
     """
 
     depth: tuple[int, int] = (1, 3)
@@ -154,6 +159,7 @@ class SearchSpace:
     units_log: bool = True
     bidirectional: bool | tuple[bool, ...] = False
     residual: bool | tuple[bool, ...] = False
+    units_step: int | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
@@ -180,6 +186,14 @@ class SearchSpace:
             raise ConfigError(f"space.max_params: {self.max_params} must be positive")
         for name in VARIANTS:
             set_(name, _choices(name, getattr(self, name)))
+        if self.units_step is not None:
+            _check_units_step(self.units_step, self.units, self.width_mode)
+
+    def suggest_units(self, trial: optuna.trial.BaseTrial, name: str) -> int:
+        """One width parameter (``units`` or ``units_i``): on the ``units_step`` grid if set, else log-uniform."""
+        if self.units_step is not None and self.units_step > 1:
+            return trial.suggest_int(name, *self.units, step=self.units_step)
+        return trial.suggest_int(name, *self.units, log=self.units_log)
 
     def sample(
         self, trial: optuna.trial.BaseTrial, n_features: int, n_outputs: int, *, sequence_output: bool = False
@@ -195,9 +209,9 @@ class SearchSpace:
         cell = trial.suggest_categorical("cell", list(self.cell)) if len(self.cell) > 1 else self.cell[0]
         bidirectional, residual = (self.variant(trial, name) for name in VARIANTS)
         if self.width_mode == "shared":
-            widths = (trial.suggest_int("units", *self.units, log=self.units_log),) * depth
+            widths = (self.suggest_units(trial, "units"),) * depth
         elif self.width_mode == "per_layer":
-            widths = tuple(trial.suggest_int(f"units_{i}", *self.units, log=self.units_log) for i in range(depth))
+            widths = tuple(self.suggest_units(trial, f"units_{i}") for i in range(depth))
         else:
             target = trial.suggest_int("target_params", *self.target_params, log=True)
             widths = solve_iso_widths(
@@ -229,6 +243,19 @@ class SearchSpace:
     def variant_attrs(self, params: dict[str, Any]) -> dict[str, bool]:
         """The ``bidirectional`` and ``residual`` user attributes of a trial with these parameters."""
         return {name: bool(params.get(name, getattr(self, name)[0])) for name in VARIANTS}
+
+
+def _check_units_step(step: Any, units: tuple[int, int], width_mode: str) -> None:
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ConfigError(f"space.units_step: {step!r} must be a positive integer (e.g. 8), or left out")
+    if width_mode == "iso_params":
+        raise ConfigError("space.units_step: iso_params solves the widths from target_params; leave units_step out")
+    lo, hi = units
+    if (hi - lo) % step:
+        raise ConfigError(
+            f"space.units_step: {step} does not divide the units range [{lo}, {hi}]; "
+            f"make max - min a multiple of it (e.g. units: [{lo}, {lo + (hi - lo) // step * step}])"
+        )
 
 
 def _choices(name: str, value: Any) -> tuple[bool, ...]:

@@ -121,13 +121,23 @@ def _geometric(lo: float, hi: float, count: int, integer: bool) -> list:
 
 
 def grid_for(space: SearchSpace) -> dict[str, list]:
-    """A grid over ``space``: every depth, powers of two for widths, three learning rates."""
+    """A grid over ``space``: every depth, powers of two for widths, three learning rates.
+
+    With ``units_step`` the widths are the step's values nearest to those powers of two.
+
+    Example:
+        >>> grid_for(SearchSpace(depth=(1, 2), units=(8, 60), units_step=4))["units"]
+        [8, 16, 32, 60]
+    """
     if space.width_mode == "per_layer":
         raise ConfigError("study.sampler: grid search needs width_mode shared or iso_params, not per_layer")
     grid: dict[str, list] = {"depth": list(range(space.depth[0], space.depth[1] + 1))}
     if space.width_mode == "shared":
         lo, hi = space.units
         powers = [2**k for k in range(0, 20) if lo <= 2**k <= hi]
+        if space.units_step:
+            steps = range(lo, hi + 1, space.units_step)
+            powers = [min(steps, key=lambda v: abs(v - p)) for p in powers]
         grid["units"] = sorted({lo, hi, *powers})
     else:
         grid["target_params"] = _geometric(*space.target_params, 4, integer=True)

@@ -37,6 +37,9 @@ def test_defaults_fill_a_minimal_file():
         ({}, "give exactly one of 'benchmark'"),
         ({**BASE, "space": {"width_mode": "wide"}}, "study.yaml: space.width_mode:"),
         ({**BASE, "space": {"learning_rate": [0.1, 0.01]}}, "space.learning_rate: min 0.1 > max 0.01"),
+        ({**BASE, "space": {"units_step": "8"}}, "study.yaml: space.units_step:"),
+        ({**BASE, "space": {"units_step": True}}, "study.yaml: space.units_step:"),
+        ({**BASE, "space": {"units": [8, 60], "units_step": 8}}, "space.units_step: 8 does not divide"),
     ],
 )
 def test_bad_values_name_file_key_and_value(raw, expected):
@@ -45,6 +48,13 @@ def test_bad_values_name_file_key_and_value(raw, expected):
 
 def test_units_error_shows_the_value():
     assert "'abc'" in _error({**BASE, "space": {"units": [8, "abc"]}})
+
+
+def test_units_step_reaches_the_space_and_is_left_out_of_the_stored_file_when_unset():
+    stepped = validate_config({**BASE, "space": {"units": [8, 64], "units_step": 8}}, "s.yaml")
+    assert stepped.space.to_space().units_step == 8
+    assert stepped.space.model_dump()["units_step"] == 8
+    assert "units_step" not in validate_config(dict(BASE), "s.yaml").space.model_dump()
 
 
 def test_tracking_false_turns_tracking_off():

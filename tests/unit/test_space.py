@@ -24,6 +24,25 @@ def test_per_layer_mode_uses_conditional_names():
     assert space.sample(optuna.trial.FixedTrial(params), 2, 1).widths == (8, 40)
 
 
+@pytest.mark.parametrize("mode, names", [("shared", ["units"]), ("per_layer", ["units_0", "units_1", "units_2"])])
+def test_units_step_samples_only_the_steps_widths(mode, names):
+    space = SearchSpace(depth=(3, 3), units=(8, 64), width_mode=mode, units_step=8)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    widths = set()
+    for _ in range(40):
+        trial = study.ask()
+        widths.update(space.sample(trial, 2, 1).widths)
+        assert all(trial.distributions[name].step == 8 for name in names)
+        study.tell(trial, 0.0)
+    assert widths <= set(range(8, 65, 8)) and len(widths) >= 6
+
+
+def test_without_units_step_widths_stay_log_uniform():
+    trial = optuna.create_study().ask()
+    SearchSpace(units=(8, 64)).sample(trial, 2, 1)
+    assert trial.distributions["units"].log and trial.distributions["units"].step == 1
+
+
 def test_optional_dimensions():
     space = SearchSpace(dropout=(0.0, 0.5), batch_size=(32, 64), cell=("lstm", "gru"))
     params = {"depth": 1, "cell": "gru", "units": 8, "learning_rate": 1e-3, "dropout": 0.25, "batch_size": 32}
@@ -59,6 +78,10 @@ def test_max_params_rejects_before_building():
         ({"dropout": (0.0, 1.0)}, "space.dropout"),
         ({"cell": ("rnn",)}, "space.cell"),
         ({"width_mode": "deep"}, "space.width_mode"),
+        ({"units": (8, 60), "units_step": 8}, r"space.units_step: 8 does not divide the units range \[8, 60\]"),
+        ({"units_step": 0}, "space.units_step: 0 must be a positive integer"),
+        ({"units_step": True}, "space.units_step: True must be a positive integer"),
+        ({"width_mode": "iso_params", "units_step": 8}, "space.units_step: iso_params solves the widths"),
     ],
 )
 def test_bad_space_is_a_config_error(kwargs, message):
