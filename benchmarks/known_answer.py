@@ -90,6 +90,8 @@ def run_study(path: Path, name: str, folder: Path, *flags: str) -> dict:
         "winner": verdict["winner"],
         "seeds": {str(d["depth"]): d["seeds"] for d in verdict.get("depths", [])},
         "reason": verdict["reason"],
+        "next_step": verdict.get("next_step"),
+        "margin": verdict.get("margin"),
         "width_call": (verdict.get("width_call") or {}).get("call"),
         "budget": verdict.get("budget"),
     }

@@ -74,13 +74,20 @@ class Table:
         return self.curves[(int(depth), u, r)]
 
 
-def config(table: Table, seed: int, n_trials: int, sampler: str = "tpe", pruner: str = "hyperband") -> StudyConfig:
+def config(
+    table: Table, seed: int, n_trials: int, sampler: str = "tpe", pruner: str = "hyperband", **space_keys: int
+) -> StudyConfig:
     space = table.raw["space"]
     return StudyConfig.model_validate(
         {
             "benchmark": {"name": "adding"},
             "study": {"seed": seed, "n_trials": n_trials, "sampler": sampler, "pruner": pruner},
-            "space": {"depth": space["depth"], "units": space["units"], "learning_rate": space["learning_rate"]},
+            "space": {
+                "depth": space["depth"],
+                "units": space["units"],
+                "learning_rate": space["learning_rate"],
+                **space_keys,
+            },
             "training": {"epochs": table.epochs},
         }
     )
@@ -196,9 +203,15 @@ def run_kerastuner(table: Table, kind: str, seed: int, cap: int) -> tuple[int | 
 
 
 def methods(table: Table, n_trials: int, cap: int) -> dict[str, Callable[[int], tuple[int | None, int]]]:
-    def ss(sampler: str = "tpe", pruner: str = "hyperband", patience: int | None = 3, stratified: bool = False):
+    def ss(
+        sampler: str = "tpe",
+        pruner: str = "hyperband",
+        patience: int | None = 3,
+        stratified: bool = False,
+        **space_keys: int,
+    ):
         def run(seed: int):
-            cfg = config(table, seed, n_trials, sampler, pruner)
+            cfg = config(table, seed, n_trials, sampler, pruner, **space_keys)
             space = cfg.space.to_space()
             sampler_, pruner_ = make_sampler(cfg, space), make_pruner(cfg)
             return run_optuna(
@@ -211,6 +224,7 @@ def methods(table: Table, n_trials: int, cap: int) -> dict[str, Callable[[int], 
         # the defaults: one trial per depth first, then TPE (make_sampler) + Hyperband (make_pruner) + patience 3
         "stacksearch": ss(stratified=True),
         "stacksearch-prev": ss(),  # the defaults before the stratified start-up
+        "stacksearch-step8": ss(stratified=True, units_step=8),  # widths 8, 16, ... 64 (evenly, so they repeat)
         "random": ss("random", "none", None),  # plain random search, full budget per trial
         "grid": ss("grid", "none", None),  # every grid point once, shuffled by the seed
         "kt-random": lambda seed: run_kerastuner(table, "random", seed, cap),
