@@ -3,11 +3,11 @@
 A budget (``study.budget`` / ``--budget``: ``20m``, ``1h30m``, ``90s``, ``600 epochs``) covers the
 search and the confirmation after it. The confirmation retrains the best trial of each of the
 ``top`` depths with ``seeds`` seeds, so it costs about ``seeds x sum(seconds per epoch x
-epochs + overhead)`` over those trials: :func:`estimate` measures it from the study's own
-trials (``train_seconds / epochs_trained`` of the trials it would retrain, the median over
-the finished trials for a depth not yet completed, :func:`guess_seconds_per_epoch` before any
-trial finished). :class:`BudgetDeadline` is the search's stop: the run's end minus that
-reserve minus one typical trial (a trial started before the stop runs to its end), or for an
+epochs trained + overhead)`` over those trials: :func:`estimate` measures it from the study's own
+trials (``train_seconds / epochs_trained`` and ``epochs_trained`` of the trials it would retrain,
+medians over the finished trials for a depth not yet completed, :func:`guess_seconds_per_epoch`
+and the full ``epochs`` before any trial finished). :class:`BudgetDeadline` is the search's stop:
+the run's end minus that reserve minus one typical trial (a trial started before the stop runs to its end), or for an
 epoch budget the point where epochs spent + one trial + the reserve would pass the budget.
 It has :class:`~stacksearch.search.loop.Deadline`'s interface, reads the study afresh each time
 it is asked and travels to worker processes as JSON, so every worker stops at the same moving
@@ -112,6 +112,11 @@ def _per_epoch(trial: FrozenTrial) -> float | None:
     return float(seconds) / epochs
 
 
+def _epochs_trained(trial: FrozenTrial, epochs: int) -> int | None:
+    trained = trial.user_attrs.get("epochs_trained")
+    return min(trained, epochs) if isinstance(trained, int) and trained >= 1 else None
+
+
 def estimate(
     trials: Sequence[FrozenTrial],
     *,
@@ -123,9 +128,10 @@ def estimate(
 ) -> Estimate:
     """The confirmation's cost and a typical search trial's, from ``trials`` (the search study's).
 
-    ``slots`` depths are retrained with ``seeds`` seeds each for ``epochs`` epochs (early
-    stopping only shortens that): each of the best depths' best trial at its own measured
-    seconds per epoch, a depth without a completed trial at the median over finished trials,
+    ``slots`` depths are retrained with ``seeds`` seeds each: each of the best depths' best
+    trial at its own measured seconds per epoch for the epochs it trained (a retraining stops
+    early where its trial did, at most ``epochs``), a depth without a completed trial at the
+    median rate for the median epochs of the completed trials (``epochs`` before any),
     ``guess`` seconds per epoch when none has finished. Overhead per training (outside fit:
     build, compile, test score) is the median of wall time minus ``train_seconds``. The sum
     has :data:`RESERVE_MARGIN` to spare.
@@ -134,8 +140,8 @@ def estimate(
         >>> from optuna.trial import create_trial
         >>> done = [create_trial(value=0.1, params={}, distributions={},
         ...         user_attrs={"depth": d, "train_seconds": 6.0 * d, "epochs_trained": 3}) for d in (1, 2)]
-        >>> estimate(done, slots=2, seeds=3, epochs=5).seconds  # 1.25 x 3 seeds x (2 s + 4 s) x 5 epochs
-        112.5
+        >>> estimate(done, slots=2, seeds=3, epochs=5).seconds  # 1.25 x 3 seeds x (2 s + 4 s) x 3 epochs trained
+        67.5
     """
     finished = [t for t in trials if t.state.is_finished() and _per_epoch(t) is not None]
     rates = [rate for t in finished if (rate := _per_epoch(t)) is not None]
@@ -144,15 +150,21 @@ def estimate(
     overhead = statistics.median(overheads) if overheads else OVERHEAD_GUESS
     median_rate = statistics.median(rates) if rates else guess
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
-    chosen = [rate for t in depth_leaders(complete, slots, maximize) if (rate := _per_epoch(t)) is not None]
-    rates_used = chosen + [median_rate] * (slots - len(chosen))
-    reserve = RESERVE_MARGIN * seeds * sum(rate * epochs + overhead for rate in rates_used)
+    lengths = [n for t in complete if (n := _epochs_trained(t, epochs)) is not None]
+    typical = statistics.median(lengths) if lengths else epochs
+    chosen = [
+        (rate, _epochs_trained(t, epochs) or epochs)
+        for t in depth_leaders(complete, slots, maximize)
+        if (rate := _per_epoch(t)) is not None
+    ]
+    retrainings = chosen + [(median_rate, typical)] * (slots - len(chosen))
+    reserve = RESERVE_MARGIN * seeds * sum(rate * length + overhead for rate, length in retrainings)
     spent = sum(int(t.user_attrs.get("epochs_trained", 0) or 0) for t in trials if t.state.is_finished())
     running = sum(1 for t in trials if t.state == TrialState.RUNNING)
     trained = [int(t.user_attrs["epochs_trained"]) for t in finished]
     return Estimate(
         seconds=round(reserve, 3),
-        epochs=slots * seeds * epochs,
+        epochs=min(slots * seeds * epochs, math.ceil(RESERVE_MARGIN * seeds * sum(n for _, n in retrainings))),
         trial_seconds=statistics.median(walls) if walls else 0.0,
         trial_epochs=statistics.median(trained) if trained else float(epochs),
         spent_epochs=spent + running * epochs,

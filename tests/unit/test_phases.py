@@ -123,13 +123,22 @@ def test_the_reserve_is_measured_on_the_trials_it_would_retrain():
         _done(1, 0.2, seconds=9.0, wall=10.0),
         _done(2, 0.3, seconds=30.0, wall=31.0),
     ]
-    found = estimate(trials, slots=2, seeds=3, epochs=5)  # depth 1's best: 3 s/epoch; depth 2's: 10 s/epoch; 1 s over
-    assert found.seconds == 1.25 * 3 * ((3.0 * 5 + 1.0) + (10.0 * 5 + 1.0)) and found.measured
-    assert found.epochs == 2 * 3 * 5 and found.spent_epochs == 9 and found.trial_epochs == 3
+    # depth 1's best: 3 s/epoch; depth 2's: 10 s/epoch; each stopped early after 3 of 5 epochs; 1 s over
+    found = estimate(trials, slots=2, seeds=3, epochs=5)
+    assert found.seconds == pytest.approx(1.25 * 3 * ((3.0 * 3 + 1.0) + (10.0 * 3 + 1.0))) and found.measured
+    assert found.epochs == 23 and found.spent_epochs == 9 and found.trial_epochs == 3  # 1.25 x 3 seeds x 6 epochs
     one = estimate(trials[:2], slots=2, seeds=3, epochs=5)  # depth 2 not completed yet: the median rate (2 s/epoch)
-    assert one.seconds == pytest.approx(1.25 * 3 * ((3.0 * 5 + 1.0) + (2.0 * 5 + 1.0)))
-    none = estimate([], slots=2, seeds=3, epochs=5, guess=0.5)
+    assert one.seconds == pytest.approx(1.25 * 3 * ((3.0 * 3 + 1.0) + (2.0 * 3 + 1.0)))
+    none = estimate([], slots=2, seeds=3, epochs=5, guess=0.5)  # nothing measured: the full 5 epochs
     assert none.seconds == 1.25 * 3 * 2 * (0.5 * 5 + 1.0) and not none.measured and none.trial_seconds == 0.0
+    assert none.epochs == 2 * 3 * 5
+
+
+def test_a_retraining_is_reserved_the_epochs_its_trial_trained_at_most_the_full_training():
+    short = _done(1, 0.2, seconds=4.0, wall=5.0)  # stopped early after 3 epochs
+    full = _done(2, 0.3, seconds=10.0, epochs=9, wall=11.0)  # more epochs than the study trains now: capped at 5
+    found = estimate([short, full], slots=2, seeds=2, epochs=5)
+    assert found.seconds == pytest.approx(1.25 * 2 * ((4.0 / 3 * 3 + 1.0) + (10.0 / 9 * 5 + 1.0)), abs=1e-3)
 
 
 def test_the_search_stop_moves_as_trials_finish(tmp_path):
@@ -143,7 +152,7 @@ def test_the_search_stop_moves_as_trials_finish(tmp_path):
     study.add_trial(_done(1, 0.4, seconds=6.0, epochs=3, wall=7.0))  # 2 s per epoch, 1 s over, 7 s per trial
     assert deadline.remaining(now=now) == pytest.approx(200.0)  # depth 2 has no trial: the stop waits for it
     study.add_trial(_done(2, 0.3, seconds=12.0, epochs=3, wall=13.0))  # 4 s per epoch
-    reserve = 1.25 * 2 * ((2 * 5 + 1) + (4 * 5 + 1))
+    reserve = 1.25 * 2 * ((2 * 3 + 1) + (4 * 3 + 1))  # each retraining as long as its trial: 3 epochs
     assert deadline.remaining(now=now) == pytest.approx(200 - reserve - 10.0)  # minus a typical trial (median 10 s)
     study.add_trial(_done(2, 0.1, seconds=30.0, epochs=3, wall=31.0))  # a slower best for depth 2: more reserve
     assert deadline.remaining(now=now) < 200 - reserve - 10.0
