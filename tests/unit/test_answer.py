@@ -85,6 +85,17 @@ def test_an_inconclusive_reason_names_the_leader_the_gap_and_the_margin() -> Non
     assert "margin 0.002" in a.reason and a.next_step
 
 
+def test_an_inconclusive_reason_names_the_pair_that_blocks_equivalence_when_the_leaders_are_level() -> None:
+    # depths 1 and 2 at the ceiling on every seed, depth 3 below: not equivalent, yet the leading pair is level
+    answer = depth_answer({1: [1.0, 1.0, 1.0], 2: [1.0, 1.0, 1.0], 3: [0.9, 1.0, 0.95]}, "maximize", 0.0235)
+    assert answer.call == "inconclusive"
+    assert answer.reason.startswith("Depth 1 leads depth 2 by 0 ")
+    assert "(the pair farthest from equivalence: depth 1 leads depth 3 by 0.05 " in answer.reason
+    assert "compare depths 1, 2 alone" in answer.next_step
+    plain = depth_answer({1: [0.80, 0.90, 0.85], 2: [0.86, 0.80, 0.90]}, "maximize", margin=0.01)
+    assert "farthest" not in plain.reason
+
+
 def test_one_depth_no_depth_and_too_few_seeds() -> None:
     assert depth_answer({2: [0.3, 0.4]}, "minimize", 0.01).call == "single_depth"
     empty = depth_answer({}, "minimize", 0.01)
