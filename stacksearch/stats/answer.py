@@ -278,9 +278,9 @@ def depth_answer(
         f"Depth {best} {_lead(beats, best, runner, alpha, unit)}; neither a win by more than the margin {_num(margin)} "
         f"nor equivalence within ±{_num(margin)} is shown"
     )
-    farthest = max(equivalence, key=lambda t: t.adjusted_p).depths
-    if set(farthest) != {best, runner}:
-        ahead, behind = farthest if beats[farthest].difference >= 0 else farthest[::-1]
+    i, j = max(equivalence, key=lambda t: t.adjusted_p).depths
+    if {i, j} != {best, runner}:
+        ahead, behind = (i, j) if beats[i, j].difference >= 0 else (j, i)
         reason += f" (the pair farthest from equivalence: depth {ahead} {_lead(beats, ahead, behind, alpha, unit)})"
     reason += "."
     needed, next_step = _settle(beats, depths, best, margin, alpha, looks, min(r.seeds for r in rows))
