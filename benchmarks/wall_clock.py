@@ -41,16 +41,15 @@ from pathlib import Path
 import yaml
 
 GRID = Path(__file__).parent / "data" / "adding_short_grid.json"
-TOLERANCE = 0.02
 DATA = {"length": 10, "n_train": 1000, "n_val": 250, "n_test": 1, "seed": 0}
 SPACE = {"depth": [1, 3], "units": [8, 64], "learning_rate": [1e-4, 1e-2]}
 TRAINING = {"epochs": 9, "batch_size": 64, "patience": 3}
-CLI_METHODS = {  # name -> (study keys, extra flags)
-    "stacksearch": ({}, []),
-    "stacksearch-w2": ({}, ["--workers", "2"]),
-    "stacksearch-w4": ({}, ["--workers", "4"]),
-    "stacksearch-step8": ({"units_step": 8}, []),
-    "random": ({"sampler": "random", "pruner": "none"}, []),
+CLI_METHODS = {  # name -> (study keys, space keys, extra flags)
+    "stacksearch": ({}, {}, []),
+    "stacksearch-w2": ({}, {}, ["--workers", "2"]),
+    "stacksearch-w4": ({}, {}, ["--workers", "4"]),
+    "stacksearch-step8": ({}, {"units_step": 8}, []),
+    "random": ({"sampler": "random", "pruner": "none"}, {}, []),
 }
 CHILD_METHODS = ("library", "kt-random", "kt-hyperband")
 METHODS = (*CLI_METHODS, *CHILD_METHODS)
@@ -58,13 +57,10 @@ METHODS = (*CLI_METHODS, *CHILD_METHODS)
 
 def grid_target(path: Path = GRID) -> tuple[float, float]:
     """The grid's best validation MSE (each configuration's mean curve over seeds) and the target (+2%)."""
-    import numpy as np
+    from search_efficiency import Table  # the replay's reading of a grid table (not at the top: children skip it)
 
-    runs: dict[tuple, list] = {}
-    for c in json.loads(path.read_text())["configs"]:
-        runs.setdefault((c["depth"], c["units"], c["learning_rate"]), []).append(c["val_mse"])
-    best = min(float(np.mean(np.array(v), axis=0).min()) for v in runs.values())
-    return best, best * (1 + TOLERANCE)
+    table = Table(path)
+    return table.best, table.target
 
 
 def run_cli(method: str, seed: int, budget: float, folder: Path) -> dict:
@@ -72,13 +68,11 @@ def run_cli(method: str, seed: int, budget: float, folder: Path) -> dict:
     how many trials trained on a kept compiled model."""
     import optuna
 
-    keys, flags = CLI_METHODS[method]
-    space = {**SPACE, **({"units_step": keys["units_step"]} if "units_step" in keys else {})}
-    study_keys = {k: v for k, v in keys.items() if k != "units_step"}
+    study_keys, space_keys, flags = CLI_METHODS[method]
     config = {
         "study": {"name": "wall", "seed": seed, "n_trials": 100_000, **study_keys},
         "benchmark": {"name": "adding", "args": DATA},
-        "space": space,
+        "space": {**SPACE, **space_keys},
         "training": TRAINING,
         "confirm": False,
         "tracking": False,
@@ -141,7 +135,7 @@ def child(method: str, seed: int, budget: float, start: float, events: Path) -> 
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        space = ss.SearchSpace(depth=tuple(SPACE["depth"]), units=tuple(SPACE["units"]), learning_rate=(1e-4, 1e-2))
+        space = ss.SearchSpace(**{key: tuple(bounds) for key, bounds in SPACE.items()})
         objective = ss.StackedLSTMObjective(data, space, **TRAINING, seed=seed)
         study = optuna.create_study(
             storage="sqlite:///mine.db",
@@ -223,7 +217,6 @@ def summarize(runs: list[dict], target: float, budget: float) -> list[dict]:
         mine = [r for r in runs if r["method"] == method]
         finals = [best_at(r["events"], budget) for r in mine]
         reached = [time_to(r["events"], target, budget) for r in mine]
-        ranked = sorted(reached, key=lambda s: float("inf") if s is None else s)
         out.append(
             {
                 "method": method,
@@ -236,14 +229,14 @@ def summarize(runs: list[dict], target: float, budget: float) -> list[dict]:
                 "best_max": max((v for v in finals if v is not None), default=None),
                 "reached": sum(s is not None for s in reached),
                 "seconds_to_target": reached,
-                "seconds_to_target_median": ranked[(len(ranked) - 1) // 2] if ranked else None,
+                "seconds_to_target_median": _median(reached),
             }
         )
     return out
 
 
 def _median(values: list[float | None]) -> float | None:
-    """The median with None (nothing finished) ranked worst."""
+    """The (lower) median with None (nothing finished, or never reached) ranked worst."""
     ranked = sorted(values, key=lambda v: float("inf") if v is None else v)
     return ranked[(len(ranked) - 1) // 2] if ranked else None
 

@@ -3,12 +3,13 @@
 A budget (``study.budget`` / ``--budget``: ``20m``, ``1h30m``, ``90s``, ``600 epochs``) covers the
 search and the confirmation after it. The confirmation retrains the best trial of each of the
 ``top`` depths with ``seeds`` seeds, so it costs about ``seeds x sum(seconds per epoch x
-epochs trained + overhead)`` over those trials: :func:`estimate` measures it from the study's own
-trials (``train_seconds / epochs_trained`` and ``epochs_trained`` of the trials it would retrain,
-medians over the finished trials for a depth not yet completed, :func:`guess_seconds_per_epoch`
-and the full ``epochs`` before any trial finished). :class:`BudgetDeadline` is the search's stop:
-the run's end minus that reserve minus one typical trial (a trial started before the stop runs to its end), or for an
-epoch budget the point where epochs spent + one trial + the reserve would pass the budget.
+epochs trained + overhead)`` over those trials: :func:`estimate` measures it from the study's
+own trials (``train_seconds / epochs_trained`` and ``epochs_trained`` of the trials it would
+retrain, medians over the finished trials for a depth not yet completed,
+:func:`guess_seconds_per_epoch` and the full ``epochs`` before any trial finished).
+:class:`BudgetDeadline` is the search's stop: the run's end minus that reserve minus one
+typical trial (a trial started before the stop runs to its end), or for an epoch budget the
+point where epochs spent + one trial + the reserve would pass the budget.
 It has :class:`~stacksearch.search.loop.Deadline`'s interface, reads the study afresh each time
 it is asked and travels to worker processes as JSON, so every worker stops at the same moving
 point.
