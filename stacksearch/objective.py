@@ -160,7 +160,7 @@ class StackedLSTMObjective(_FitObjective):
     saved, and a trial retried after its worker died resumes from its last epoch
     (user attribute ``resumed_from_epoch``). Every trial records ``bidirectional`` and
     ``residual`` (parameters too, where the space searches them). ``build(spec, data)`` makes
-    each trial's compiled model (default :func:`stacksearch.build_stacked_lstm`). On TensorFlow,
+    each trial's compiled model (default :func:`stacksearch.build_stacked_lstm`). On TensorFlow and JAX,
     ``reuse_models`` (default on, without ``build``) trains a repeated architecture on its kept
     compiled model, restarted from a new model's initial weights: the same history, no tracing
     (:mod:`stacksearch.reuse`; the trial's user attribute ``reused_model`` says which).

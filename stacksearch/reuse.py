@@ -1,4 +1,4 @@
-"""Compiled models kept between trials: a repeated architecture skips TensorFlow's tracing.
+"""Compiled models kept between trials: a repeated architecture skips tracing and compiling.
 
 A new Keras model traces its train and test steps on its first epoch (about 1.6 s of a small
 trial on 2 cores, docs/performance.md). :class:`ModelCache` keeps the compiled model of the last
@@ -9,11 +9,10 @@ same architecture is built, uncompiled, right after the trial's seed was set, ex
 trial would build it, and all its variables (weights and dropout seed states) are copied into the
 kept one; the optimizer's state is zeroed and its learning rate set to the trial's. The kept
 model then trains exactly as a new one would: ``tests/integration/test_reuse.py`` checks the
-histories are bit-identical on CPU.
-
-TensorFlow only. On JAX the same restart gave different histories (cause not found), so JAX
-builds every model and relies on its persistent compilation cache
-(:func:`stacksearch.backend.use_compilation_cache`); torch traces nothing to reuse. A model in
+histories are bit-identical on CPU, on TensorFlow and on JAX. (On JAX that needs
+:func:`stacksearch.train.fit_model` to start training from the NumPy state it was called with:
+JAX shuffles with NumPy's generator, and a new model draws from it once more while Keras builds
+its metrics.) torch traces nothing to reuse. A model in
 use is taken out of the cache, so two threads never share one. Why one model by default: a
 kept model's traced graphs are some 100,000 Python objects that every trial's garbage
 collection (in ``clear_session``) walks again, about 0.1 s per kept model per trial on 2 cores;
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelCache", "program_key", "restart", "REUSE_BACKENDS"]
 
-REUSE_BACKENDS = ("tensorflow",)
+REUSE_BACKENDS = ("tensorflow", "jax")
 
 
 def program_key(spec: ArchSpec, data: SequenceData, batch_size: int) -> Hashable:

@@ -25,7 +25,7 @@ class Section(BaseModel):
 class TrainingSection(Section):
     """How each trial trains: epochs, batch size, early stopping, Keras backend.
 
-    ``reuse_models`` (default true): on TensorFlow, a repeated architecture trains on its kept
+    ``reuse_models`` (default true): on TensorFlow and JAX, a repeated architecture trains on its kept
     compiled model, restarted from the same initial weights, instead of tracing a new one
     (:mod:`stacksearch.reuse`); false builds every model anew.
     """

@@ -71,6 +71,8 @@ def _make_callback(
     on_epoch_end: EpochHook | None,
     checkpoint: Any = None,
 ) -> Any:
+    shuffle_state = np.random.get_state()
+
     class _TrialCallback(keras_module.callbacks.Callback):
         best_weights: list | None = None
         waited = 0
@@ -78,6 +80,10 @@ def _make_callback(
         epoch_started = 0.0
 
         def on_train_begin(self, logs: dict | None = None) -> None:
+            # JAX and torch shuffle each epoch with NumPy's global generator, and Keras draws from it
+            # once more before training when it builds a new model's metrics from a batch (a kept
+            # model skips that): so training starts from the state fit_model was called with
+            np.random.set_state(shuffle_state)
             self.started = time.perf_counter()
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
