@@ -2,11 +2,12 @@
 
 Runs ``stacksearch run`` on a study file (default the quickstart, its budget replaced by
 ``--n-trials`` search trials, then its confirmation: 3 depths x 3 seeds, where every depth's
-second and third seed repeat an architecture) on TensorFlow, with reuse on and off in
+second and third seed repeat an architecture) on TensorFlow (or ``--backend jax``), with reuse on and off in
 alternating order each round, same seed. Reused models train bit-identically, so both runs make
 the same trials and reach the same best value (the script checks); what differs is the wall time.
 
     python benchmarks/reuse.py --rounds 3     # docs/performance.md
+    python benchmarks/reuse.py --rounds 2 --backend jax
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main() -> None:
     parser.add_argument("--study", default="quickstart")
     parser.add_argument("--n-trials", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "jax"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = []
@@ -32,7 +34,7 @@ def main() -> None:
         order = (True, False) if index % 2 == 0 else (False, True)
         for reuse in order:
             with tempfile.TemporaryDirectory(prefix="reuse-") as folder:
-                row = run_one(args.study, "tensorflow", args.n_trials, Path(folder), {"reuse_models": reuse})
+                row = run_one(args.study, args.backend, args.n_trials, Path(folder), {"reuse_models": reuse})
             rows.append({"round": index, "reuse": reuse, **row})
             print(json.dumps(rows[-1]), flush=True)
             if args.out:

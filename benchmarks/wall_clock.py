@@ -12,6 +12,8 @@ Methods:
   Hyperband), confirmation, tracking and report off, ``--timeout`` the budget;
 - ``stacksearch-w2`` / ``stacksearch-w4``: the same with ``--workers 2`` / ``--workers 4``;
 - ``stacksearch-step8``: the same with ``units_step: 8`` (widths 8, 16, ... 64);
+- ``stacksearch-jax``: the same on JAX (``--backend jax``; the others run on TensorFlow, ``backend: auto``'s
+  pick on a CPU);
 - ``random``: ``stacksearch run`` with random sampling and no pruning;
 - ``library``: the README's library example (``ss.default_sampler``, ``ss.default_pruner`` and
   ``ss.StackedLSTMObjective`` in the user's own ``study.optimize(timeout=...)``);
@@ -49,6 +51,7 @@ CLI_METHODS = {  # name -> (study keys, space keys, extra flags)
     "stacksearch-w2": ({}, {}, ["--workers", "2"]),
     "stacksearch-w4": ({}, {}, ["--workers", "4"]),
     "stacksearch-step8": ({}, {"units_step": 8}, []),
+    "stacksearch-jax": ({}, {}, ["--backend", "jax"]),
     "random": ({"sampler": "random", "pruner": "none"}, {}, []),
 }
 CHILD_METHODS = ("library", "kt-random", "kt-hyperband")
