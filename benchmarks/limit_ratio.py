@@ -37,6 +37,7 @@ from pathlib import Path
 import optuna
 import yaml
 
+from stacksearch.search.limit import trial_timing
 from stacksearch.steady import steady_total
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
@@ -93,9 +94,7 @@ def run_one(
 def breakdown(trials: list, process_seconds: float) -> dict[str, float]:
     """Where a run's wall seconds went: steady epochs, the rest of its epochs, in-trial and outside-trial time."""
     ended = [t for t in trials if t.datetime_start and t.datetime_complete]
-    timings = [
-        (int(t.user_attrs.get("epochs_trained") or 0), t.user_attrs.get("epoch_seconds") or [], None) for t in ended
-    ]
+    timings = [trial_timing(t) for t in ended]
     steady = steady_total(timings)
     epochs = sum(sum(seconds) for _, seconds, _ in timings)
     in_trials = sum((t.datetime_complete - t.datetime_start).total_seconds() for t in ended)

@@ -78,21 +78,24 @@ class Table:
         position = (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
         return values[min(int(position * len(values)), len(values) - 1)]
 
-    def curve(self, depth: int, units: float, lr: float) -> np.ndarray:
+    def cell(self, depth: int, units: float, lr: float) -> tuple:
+        """The grid cell a sampled configuration falls in."""
         space = self.raw["space"]
         u = self._snap_log(units, self.grid["units"], space["units"][0], space["units"][1] + 1)
         r = self._snap_log(lr, self.grid["learning_rate"], *space["learning_rate"])
+        return int(depth), u, r
+
+    def curve(self, depth: int, units: float, lr: float) -> np.ndarray:
+        key = self.cell(depth, units, lr)
         if self.noise is not None:
-            seeds = self.runs[(int(depth), u, r)]
+            seeds = self.runs[key]
             return seeds[self.noise.integers(len(seeds))]
-        return self.curves[(int(depth), u, r)]
+        return self.curves[key]
 
     def reached(self, value: float, depth: int, units: float, lr: float) -> bool:
         """Whether a method whose best trial scored ``value`` at this configuration has reached the goal."""
         if self.returned:
-            saved, self.noise = self.noise, None
-            value = float(self.curve(depth, units, lr).min())
-            self.noise = saved
+            value = float(self.curves[self.cell(depth, units, lr)].min())
         return value <= self.target
 
     def draw_seeds(self, seed: int | None) -> None:

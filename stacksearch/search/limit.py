@@ -22,7 +22,7 @@ from stacksearch.search.confirming import confirm_name
 from stacksearch.states import ENDED
 from stacksearch.steady import TrialTiming, limit_ratio, steady_total
 
-__all__ = ["record_limit", "limit_line", "run_timings"]
+__all__ = ["record_limit", "limit_line", "run_timings", "trial_timing"]
 
 
 def run_timings(study: optuna.Study, since: float) -> list[TrialTiming]:
@@ -34,10 +34,11 @@ def run_timings(study: optuna.Study, since: float) -> list[TrialTiming]:
         trials += sibling.get_trials(deepcopy=False, states=ENDED)
     except KeyError:
         pass
-    return [_timing(t) for t in trials if t.datetime_complete is not None and t.datetime_complete >= start]
+    return [trial_timing(t) for t in trials if t.datetime_complete is not None and t.datetime_complete >= start]
 
 
-def _timing(trial: FrozenTrial) -> TrialTiming:
+def trial_timing(trial: FrozenTrial) -> TrialTiming:
+    """A finished trial's (epochs trained, epoch seconds, parameter count), as :mod:`stacksearch.steady` reads them."""
     attrs = trial.user_attrs
     return int(attrs.get("epochs_trained") or 0), list(attrs.get("epoch_seconds") or []), attrs.get("n_params")
 
