@@ -229,7 +229,7 @@ def run_kerastuner(table: Table, kind: str, seed: int, cap: int) -> tuple[int | 
             hypermodel=lambda h: None,
             hyperparameters=hp,
             objective=kt.Objective("val_mse", "min"),
-            seed=seed * 100_003,
+            seed=seed * 100_003 or 1,  # KerasTuner draws a random seed for 0
             directory=tmp,
             project_name="replay",
             overwrite=True,
